@@ -1,0 +1,3 @@
+//! The integration tests of admin-service: one binary, one module per area.
+
+mod smoke;

@@ -1,0 +1,224 @@
+//! Extractors whose rejections are problem+json: the framework's own `Json`,
+//! `Query` and `Path` answer plain text. Field paths in validation errors come
+//! from `serde_path_to_error`, so a client learns which field was wrong.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
+    http::{header, request::Parts, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::problem::{FieldError, Problem};
+
+/// A JSON request or response body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        if !is_json(request.headers()) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| Problem::for_status(rejection.status()))?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Parses a JSON document: 400 `invalid_json` when it is not JSON, 422
+/// `validation_failed` naming the field when it does not fit `T`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            json_problem(&path, e.into_inner())
+        })?;
+    deserializer
+        .end()
+        .map_err(|e| json_problem(".", e))?;
+    Ok(value)
+}
+
+fn json_problem(path: &str, error: serde_json::Error) -> Problem {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Data => {
+            let message = strip_position(&error.to_string());
+            Problem::validation(vec![field_error(path, message)])
+        }
+        Category::Syntax | Category::Eof | Category::Io => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The body is not valid JSON: {error}"),
+        ),
+    }
+}
+
+/// Turns serde's message into a field error: `missing field `x`` becomes
+/// field `x` with code `required`, `unknown field `y`` code `unknown_field`.
+fn field_error(path: &str, message: String) -> FieldError {
+    let join = |name: &str| {
+        if path == "." || path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('`'))
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(name) = quoted("missing field ") {
+        FieldError::new(join(&name), "required", "is required")
+    } else if let Some(name) = quoted("unknown field ") {
+        // The path of an unknown field already ends with its name.
+        let field = if path == "." { name } else { path.to_owned() };
+        FieldError::new(field, "unknown_field", "is not a field of this object")
+    } else {
+        let field = if path == "." { String::new() } else { path.to_owned() };
+        FieldError::new(field, "invalid", message)
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A query string; a bad one answers 400 `invalid_query`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| AppQuery(value))
+            .map_err(|rejection| {
+                Problem::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+            })
+    }
+}
+
+/// Path parameters; a malformed one (say, not a UUID) answers 400
+/// `invalid_path_parameter`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| AppPath(value))
+            .map_err(|rejection| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path_parameter",
+                    rejection.body_text(),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Inner,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u8,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_invalid_json() {
+        let problem = parse_json::<Body>(b"{not json").unwrap_err();
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(problem.code(), "invalid_json");
+    }
+
+    #[test]
+    fn trailing_garbage_is_invalid_json() {
+        let problem = parse_json::<Inner>(br#"{"count":1} x"#).unwrap_err();
+        assert_eq!(problem.code(), "invalid_json");
+    }
+
+    #[test]
+    fn a_missing_field_is_named_with_its_path() {
+        let problem = parse_json::<Body>(br#"{"name":"a","inner":{}}"#).unwrap_err();
+        assert_eq!(problem.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem.errors()[0].field, "inner.count");
+        assert_eq!(problem.errors()[0].code, "required");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_with_its_path() {
+        let problem = parse_json::<Body>(br#"{"name":"a","inner":{"count":300}}"#).unwrap_err();
+        assert_eq!(problem.errors()[0].field, "inner.count");
+        assert_eq!(problem.errors()[0].code, "invalid");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let problem = parse_json::<Body>(br#"{"name":"a","inner":{"count":1},"x":1}"#).unwrap_err();
+        assert_eq!(problem.errors()[0].field, "x");
+        assert_eq!(problem.errors()[0].code, "unknown_field");
+    }
+}

@@ -1,0 +1,18 @@
+//! What both services share, and nothing else: reading the environment,
+//! telemetry, problem+json errors, the HTTP scaffold (request ids, timeouts,
+//! panics, graceful shutdown), the database connection with per-schema
+//! migrations, bearer-token sets, and the embedded PostgreSQL used by the
+//! stack launcher and the test harness.
+//!
+//! Anything specific to one service lives in that service's crate.
+
+pub mod config;
+pub mod db;
+pub mod embedded;
+pub mod http;
+pub mod problem;
+pub mod server;
+pub mod telemetry;
+pub mod tokens;
+
+pub use problem::{FieldError, Problem};
