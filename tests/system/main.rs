@@ -1,6 +1,8 @@
 //! Tests that span both services: the HTTP scaffold they share, their
 //! separate schemas and roles, and readiness across a database restart.
 
+#![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
+
 mod readiness;
 mod scaffold;
 mod schemas;
@@ -13,9 +15,17 @@ use test_support::{admin_config, reseller_config, TestDatabase};
 /// demand, such as a panic).
 pub async fn both_apps(db: &TestDatabase, extra: fn() -> Router) -> Vec<(&'static str, Router)> {
     let reseller = reseller_service::AppState::new(reseller_config(db));
-    reseller.db.migrate(&reseller_service::MIGRATOR).await.expect("migrate reseller");
+    reseller
+        .db
+        .migrate(&reseller_service::MIGRATOR)
+        .await
+        .expect("migrate reseller");
     let admin = admin_service::AppState::new(admin_config(db));
-    admin.db.migrate(&admin_service::MIGRATOR).await.expect("migrate admin");
+    admin
+        .db
+        .migrate(&admin_service::MIGRATOR)
+        .await
+        .expect("migrate admin");
     let limits = platform::http::HttpLimits {
         max_body_bytes: 1024,
         ..Default::default()
@@ -23,7 +33,10 @@ pub async fn both_apps(db: &TestDatabase, extra: fn() -> Router) -> Vec<(&'stati
     vec![
         (
             "reseller-service",
-            platform::http::standard_layers(reseller_service::routes(reseller).merge(extra()), limits),
+            platform::http::standard_layers(
+                reseller_service::routes(reseller).merge(extra()),
+                limits,
+            ),
         ),
         (
             "admin-service",

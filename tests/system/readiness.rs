@@ -22,13 +22,19 @@ async fn readyz_is_503_while_the_database_is_down_and_200_when_it_returns() {
     let mut cluster = private_cluster().await;
 
     let mut reseller_config = reseller_service::Config::from_env(&[
-        ("DATABASE_URL", "postgres://placeholder@localhost/placeholder"),
+        (
+            "DATABASE_URL",
+            "postgres://placeholder@localhost/placeholder",
+        ),
         ("LOG_FORMAT", "json"),
     ])
     .unwrap();
     reseller_config.database = cluster.reseller_url();
     let mut admin_config = admin_service::Config::from_env(&[
-        ("DATABASE_URL", "postgres://placeholder@localhost/placeholder"),
+        (
+            "DATABASE_URL",
+            "postgres://placeholder@localhost/placeholder",
+        ),
         ("LOG_FORMAT", "json"),
     ])
     .unwrap();
@@ -43,7 +49,10 @@ async fn readyz_is_503_while_the_database_is_down_and_200_when_it_returns() {
     let apps = [reseller_service::app(reseller), admin_service::app(admin)];
 
     for app in &apps {
-        assert!(wait_for(app, StatusCode::OK, Duration::from_secs(20)).await, "never ready");
+        assert!(
+            wait_for(app, StatusCode::OK, Duration::from_secs(20)).await,
+            "never ready"
+        );
     }
 
     tokio::task::block_in_place(|| cluster.stop());

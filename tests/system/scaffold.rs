@@ -14,8 +14,14 @@ use crate::both_apps;
 
 fn test_routes() -> Router {
     Router::new()
-        .route("/test/panic", get(|| async { panic!("deliberate test panic") as () }))
-        .route("/test/echo", post(|AppJson(body): AppJson<Value>| async { AppJson(body) }))
+        .route(
+            "/test/panic",
+            get(|| async { panic!("deliberate test panic") as () }),
+        )
+        .route(
+            "/test/echo",
+            post(|AppJson(body): AppJson<Value>| async { AppJson(body) }),
+        )
 }
 
 #[tokio::test]
@@ -98,7 +104,10 @@ async fn a_panicking_handler_answers_a_500_problem_without_details() {
     for (_, app) in both_apps(&db, test_routes).await {
         let response = send(&app, TestRequest::get("/test/panic")).await;
         let body = response.assert_problem(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
-        assert!(!body.to_string().contains("deliberate"), "panic message leaked: {body}");
+        assert!(
+            !body.to_string().contains("deliberate"),
+            "panic message leaked: {body}"
+        );
     }
 }
 
@@ -110,12 +119,20 @@ async fn every_response_carries_a_request_id_and_echoes_the_clients() {
         let id = generated.header("x-request-id").expect("a generated id");
         assert!(uuid_like(id), "{id}");
 
-        let echoed = send(&app, TestRequest::get("/missing").header("x-request-id", "client-id-42")).await;
+        let echoed = send(
+            &app,
+            TestRequest::get("/missing").header("x-request-id", "client-id-42"),
+        )
+        .await;
         assert_eq!(echoed.header("x-request-id"), Some("client-id-42"));
         assert_eq!(echoed.json()["request_id"], "client-id-42");
 
         let oversized_id = "x".repeat(500);
-        let replaced = send(&app, TestRequest::get("/healthz").header("x-request-id", &oversized_id)).await;
+        let replaced = send(
+            &app,
+            TestRequest::get("/healthz").header("x-request-id", &oversized_id),
+        )
+        .await;
         assert_ne!(replaced.header("x-request-id"), Some(oversized_id.as_str()));
     }
 }

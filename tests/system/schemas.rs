@@ -69,19 +69,45 @@ async fn the_admin_role_cannot_read_the_reseller_schema() {
     let db = TestDatabase::new().await;
     let mut admin = PgConnection::connect_with(&db.admin_url().0).await.unwrap();
     // 42501: insufficient_privilege.
-    assert_eq!(permission_error(&mut admin, "SELECT * FROM reseller.resellers").await, "42501");
-    assert_eq!(permission_error(&mut admin, "SELECT * FROM reseller._sqlx_migrations").await, "42501");
-    assert_eq!(permission_error(&mut admin, "CREATE TABLE reseller.intruder (x int)").await, "42501");
+    assert_eq!(
+        permission_error(&mut admin, "SELECT * FROM reseller.resellers").await,
+        "42501"
+    );
+    assert_eq!(
+        permission_error(&mut admin, "SELECT * FROM reseller._sqlx_migrations").await,
+        "42501"
+    );
+    assert_eq!(
+        permission_error(&mut admin, "CREATE TABLE reseller.intruder (x int)").await,
+        "42501"
+    );
     // Its own schema works.
-    sqlx::raw_sql("SELECT count(*) FROM admin.admins").execute(&mut admin).await.unwrap();
+    sqlx::raw_sql("SELECT count(*) FROM admin.admins")
+        .execute(&mut admin)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn the_reseller_role_cannot_read_the_admin_schema() {
     let db = TestDatabase::new().await;
-    let mut reseller = PgConnection::connect_with(&db.reseller_url().0).await.unwrap();
-    assert_eq!(permission_error(&mut reseller, "SELECT * FROM admin.admins").await, "42501");
-    assert_eq!(permission_error(&mut reseller, "SELECT * FROM admin._sqlx_migrations").await, "42501");
-    assert_eq!(permission_error(&mut reseller, "CREATE TABLE public.intruder (x int)").await, "42501");
-    sqlx::raw_sql("SELECT count(*) FROM reseller.resellers").execute(&mut reseller).await.unwrap();
+    let mut reseller = PgConnection::connect_with(&db.reseller_url().0)
+        .await
+        .unwrap();
+    assert_eq!(
+        permission_error(&mut reseller, "SELECT * FROM admin.admins").await,
+        "42501"
+    );
+    assert_eq!(
+        permission_error(&mut reseller, "SELECT * FROM admin._sqlx_migrations").await,
+        "42501"
+    );
+    assert_eq!(
+        permission_error(&mut reseller, "CREATE TABLE public.intruder (x int)").await,
+        "42501"
+    );
+    sqlx::raw_sql("SELECT count(*) FROM reseller.resellers")
+        .execute(&mut reseller)
+        .await
+        .unwrap();
 }

@@ -53,11 +53,19 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let database = DatabaseUrl::from_env(env, "DATABASE_URL")?
-            .ok_or_else(|| ConfigError::new("DATABASE_URL", "is required (postgres://user:password@host/database)"))?;
+        let database = DatabaseUrl::from_env(env, "DATABASE_URL")?.ok_or_else(|| {
+            ConfigError::new(
+                "DATABASE_URL",
+                "is required (postgres://user:password@host/database)",
+            )
+        })?;
         let internal_token = config::token_set(env, "INTERNAL_TOKEN")?.and_then(|_| {
-            config::optional(env, "INTERNAL_TOKEN")
-                .and_then(|raw| raw.split(',').map(str::trim).find(|t| !t.is_empty()).map(str::to_owned))
+            config::optional(env, "INTERNAL_TOKEN").and_then(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .find(|t| !t.is_empty())
+                    .map(str::to_owned)
+            })
         });
         let bootstrap_admin = match (
             config::optional(env, "ADMIN_BOOTSTRAP_EMAIL"),
@@ -102,7 +110,8 @@ impl Config {
     pub fn warnings(&self) -> Vec<&'static str> {
         let mut warnings = Vec::new();
         if self.core_tokens.is_none() {
-            warnings.push("CORE_TOKENS is unset: the refund-request and traffic feeds are disabled");
+            warnings
+                .push("CORE_TOKENS is unset: the refund-request and traffic feeds are disabled");
         }
         if self.internal_token.is_none() {
             warnings.push("INTERNAL_TOKEN is unset: admin-service cannot reach reseller-service");

@@ -70,7 +70,13 @@ pub async fn run(
     let state = AppState::new(config);
     let migrations = state.db.spawn_migrations(&MIGRATOR);
     tracing::info!(addr = %listener.local_addr()?, "admin-service listening");
-    let result = server::serve(listener, app(state.clone()), shutdown, server::DEFAULT_DRAIN).await;
+    let result = server::serve(
+        listener,
+        app(state.clone()),
+        shutdown,
+        server::DEFAULT_DRAIN,
+    )
+    .await;
     migrations.abort();
     state.db.pool().close().await;
     tracing::info!("admin-service stopped");

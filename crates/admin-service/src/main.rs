@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use platform::{config::ProcessEnv, server, telemetry};
 use admin_service::Config;
+use platform::{config::ProcessEnv, server, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {

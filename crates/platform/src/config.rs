@@ -76,7 +76,10 @@ pub fn socket_addr(
     default: &str,
 ) -> Result<SocketAddr, ConfigError> {
     let default = default.parse().map_err(|_| {
-        ConfigError::new(variable, format!("built-in default {default} is not an address"))
+        ConfigError::new(
+            variable,
+            format!("built-in default {default} is not an address"),
+        )
     })?;
     parsed_or(env, variable, default)
 }
@@ -100,15 +103,19 @@ pub fn url(
         return Ok(None);
     };
     let raw = raw.trim().to_owned();
-    let scheme_ok = schemes
-        .iter()
-        .any(|s| raw.strip_prefix(s).is_some_and(|rest| rest.starts_with("://")));
+    let scheme_ok = schemes.iter().any(|s| {
+        raw.strip_prefix(s)
+            .is_some_and(|rest| rest.starts_with("://"))
+    });
     if scheme_ok {
         Ok(Some(raw))
     } else {
         Err(ConfigError::new(
             variable,
-            format!("expected a URL starting with {}://", schemes.join(":// or ")),
+            format!(
+                "expected a URL starting with {}://",
+                schemes.join(":// or ")
+            ),
         ))
     }
 }

@@ -136,7 +136,10 @@ impl Database {
 /// reachable and migrated).
 pub fn health_routes(db: Database) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .route("/readyz", get(readyz))
         .with_state(db)
 }
@@ -182,7 +185,11 @@ pub fn setup_sql(role: &ServiceRole) -> Vec<String> {
 
 /// Sets a role's password (for servers that authenticate with one).
 pub fn set_password_sql(role: &str, password: &str) -> String {
-    format!("ALTER ROLE {} PASSWORD {}", quote_ident(role), quote_literal(password))
+    format!(
+        "ALTER ROLE {} PASSWORD {}",
+        quote_ident(role),
+        quote_literal(password)
+    )
 }
 
 pub fn quote_ident(name: &str) -> String {
@@ -221,9 +228,12 @@ pub async fn create_database_if_missing(
         let template = template
             .map(|t| format!(" TEMPLATE {}", quote_ident(t)))
             .unwrap_or_default();
-        sqlx::raw_sql(&format!("CREATE DATABASE {}{template}", quote_ident(database)))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::raw_sql(&format!(
+            "CREATE DATABASE {}{template}",
+            quote_ident(database)
+        ))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -245,7 +255,9 @@ mod tests {
             schema: "reseller",
         })
         .join(";\n");
-        assert!(sql.contains("CREATE SCHEMA IF NOT EXISTS \"reseller\" AUTHORIZATION \"ticketing_reseller\""));
+        assert!(sql.contains(
+            "CREATE SCHEMA IF NOT EXISTS \"reseller\" AUTHORIZATION \"ticketing_reseller\""
+        ));
         assert!(sql.contains("REVOKE ALL ON SCHEMA \"reseller\" FROM PUBLIC"));
         assert!(sql.contains("NOSUPERUSER"));
     }
@@ -257,7 +269,10 @@ mod tests {
 pub struct DatabaseUrl(pub PgConnectOptions);
 
 impl DatabaseUrl {
-    pub fn from_env(env: &impl crate::config::Env, variable: &'static str) -> Result<Option<Self>, ConfigError> {
+    pub fn from_env(
+        env: &impl crate::config::Env,
+        variable: &'static str,
+    ) -> Result<Option<Self>, ConfigError> {
         crate::config::url(env, variable, &["postgres", "postgresql"])?
             .map(|raw| parse_url(variable, &raw).map(Self))
             .transpose()

@@ -95,7 +95,9 @@ impl ServerPrograms {
             }
             candidates.push(dir);
         }
-        candidates.extend(versioned_dirs("/usr/lib/postgresql", |v| format!("{v}/bin")));
+        candidates.extend(versioned_dirs("/usr/lib/postgresql", |v| {
+            format!("{v}/bin")
+        }));
         candidates.extend(prefixed_dirs("/usr", "pgsql-", "bin"));
         candidates.push(PathBuf::from("/usr/local/pgsql/bin"));
         candidates.extend(prefixed_dirs("/opt/homebrew/opt", "postgresql", "bin"));
@@ -125,7 +127,7 @@ fn versioned_dirs(root: &str, suffix: impl Fn(&str) -> String) -> Vec<PathBuf> {
             Some((major, Path::new(root).join(suffix(&name))))
         })
         .collect();
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.sort_by_key(|(major, _)| std::cmp::Reverse(*major));
     versions.into_iter().map(|(_, p)| p).collect()
 }
 
@@ -213,7 +215,10 @@ pub struct Cluster {
 impl Cluster {
     /// Initialises the cluster if its data directory is new, then starts it
     /// and waits until it accepts connections.
-    pub fn start(programs: &ServerPrograms, options: &ClusterOptions) -> Result<Self, EmbeddedError> {
+    pub fn start(
+        programs: &ServerPrograms,
+        options: &ClusterOptions,
+    ) -> Result<Self, EmbeddedError> {
         let run_as = unprivileged_user()?;
         let dir = absolute(&options.dir)?;
         let pgdata = dir.join("pgdata");
@@ -224,11 +229,13 @@ impl Cluster {
         // Traversable by the postgres user, but nothing listable or readable.
         set_mode(&dir, 0o711)?;
         for private in [&pgdata, &socket_dir] {
-            fs::create_dir_all(private).map_err(io_err(format!("creating {}", private.display())))?;
+            fs::create_dir_all(private)
+                .map_err(io_err(format!("creating {}", private.display())))?;
             set_mode(private, 0o700)?;
             if let Some(user) = run_as {
-                std::os::unix::fs::chown(private, Some(user.uid), Some(user.gid))
-                    .map_err(io_err(format!("giving {} to the postgres user", private.display())))?;
+                std::os::unix::fs::chown(private, Some(user.uid), Some(user.gid)).map_err(
+                    io_err(format!("giving {} to the postgres user", private.display())),
+                )?;
             }
         }
         if !pgdata.join("PG_VERSION").exists() {
@@ -241,7 +248,9 @@ impl Cluster {
             .append(true)
             .open(&log_path)
             .map_err(io_err(format!("opening {}", log_path.display())))?;
-        let log_err = log.try_clone().map_err(io_err("duplicating the log handle"))?;
+        let log_err = log
+            .try_clone()
+            .map_err(io_err("duplicating the log handle"))?;
         let mut command = Command::new(programs.program("postgres"));
         command
             .arg("-D")
@@ -261,7 +270,11 @@ impl Cluster {
             .stderr(log_err)
             .process_group(0);
         if !options.durable {
-            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+            for setting in [
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+            ] {
                 command.arg("-c").arg(setting);
             }
         }
@@ -341,7 +354,11 @@ impl Cluster {
         signal(child.id(), libc::SIGINT);
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
-            if child.try_wait().map_err(io_err("waiting for postgres"))?.is_some() {
+            if child
+                .try_wait()
+                .map_err(io_err("waiting for postgres"))?
+                .is_some()
+            {
                 return Ok(());
             }
             thread::sleep(Duration::from_millis(25));
@@ -397,7 +414,16 @@ fn initdb(
     command
         .arg("-D")
         .arg(pgdata)
-        .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-instructions"])
+        .args([
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-instructions",
+        ])
         .stdin(Stdio::null());
     if !durable {
         command.arg("--no-sync");
@@ -446,7 +472,11 @@ fn clear_stale_lock(pgdata: &Path) -> Result<(), EmbeddedError> {
     let Ok(content) = fs::read_to_string(&lock) else {
         return Ok(());
     };
-    let Some(pid) = content.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else {
+    let Some(pid) = content
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse::<i32>().ok())
+    else {
         return fs::remove_file(&lock).map_err(io_err("removing a corrupt postmaster.pid"));
     };
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -466,7 +496,10 @@ fn clear_stale_lock(pgdata: &Path) -> Result<(), EmbeddedError> {
             )));
         }
     } else {
-        tracing::info!(pid, "removing a stale postmaster.pid left by an earlier run");
+        tracing::info!(
+            pid,
+            "removing a stale postmaster.pid left by an earlier run"
+        );
         fs::remove_file(&lock).map_err(io_err("removing a stale postmaster.pid"))?;
     }
     Ok(())

@@ -45,8 +45,12 @@ impl FieldError {
 }
 
 /// A problem+json response body, with the status and headers that go with it.
+/// Boxed, so that `Result<T, Problem>` stays small on the happy path.
+#[derive(Debug, Clone)]
+pub struct Problem(Box<ProblemBody>);
+
 #[derive(Debug, Clone, Serialize)]
-pub struct Problem {
+struct ProblemBody {
     #[serde(rename = "type")]
     type_uri: String,
     title: Cow<'static, str>,
@@ -71,7 +75,7 @@ impl Problem {
         detail: impl Into<String>,
     ) -> Self {
         let code = code.into();
-        Self {
+        Self(Box::new(ProblemBody {
             type_uri: format!("urn:ticketing:problem:{code}"),
             title: Cow::Borrowed(status.canonical_reason().unwrap_or("Error")),
             status: status.as_u16(),
@@ -81,7 +85,7 @@ impl Problem {
             errors: Vec::new(),
             retry_after_secs: None,
             allow: None,
-        }
+        }))
     }
 
     /// The generic problem for a status, used where a layer or the framework
@@ -124,7 +128,11 @@ impl Problem {
     }
 
     /// 503 with `Retry-After`, for overload and a missing database.
-    pub fn unavailable(code: impl Into<Cow<'static, str>>, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+    pub fn unavailable(
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+        retry_after_secs: u64,
+    ) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail).retry_after(retry_after_secs)
     }
 
@@ -134,52 +142,60 @@ impl Problem {
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid.", many.len()),
         };
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail).with_errors(errors)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            detail,
+        )
+        .with_errors(errors)
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.0.errors = errors;
         self
     }
 
     pub fn retry_after(mut self, secs: u64) -> Self {
-        self.retry_after_secs = Some(secs);
+        self.0.retry_after_secs = Some(secs);
         self
     }
 
     pub(crate) fn allow(mut self, allow: Option<HeaderValue>) -> Self {
-        self.allow = allow;
+        self.0.allow = allow;
         self
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     pub fn errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.0.errors
     }
 }
 
 impl IntoResponse for Problem {
-    fn into_response(mut self) -> Response {
-        self.request_id = request_id::current();
+    fn into_response(self) -> Response {
         let status = self.status();
-        let body = match serde_json::to_vec(&self) {
+        let mut problem = *self.0;
+        problem.request_id = request_id::current();
+        let body = match serde_json::to_vec(&problem) {
             Ok(body) => body,
-            Err(_) => br#"{"type":"about:blank","title":"Internal Server Error","status":500}"#.to_vec(),
+            Err(_) => {
+                br#"{"type":"about:blank","title":"Internal Server Error","status":500}"#.to_vec()
+            }
         };
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some(secs) = self.retry_after_secs {
+        if let Some(secs) = problem.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if let Some(allow) = self.allow {
+        if let Some(allow) = problem.allow {
             headers.insert(header::ALLOW, allow);
         }
         response
@@ -193,7 +209,7 @@ mod tests {
     #[test]
     fn serialises_the_rfc_9457_members_and_our_code() {
         let problem = Problem::validation(vec![FieldError::new("name", "required", "is required")]);
-        let json = serde_json::to_value(&problem).unwrap();
+        let json = serde_json::to_value(&*problem.0).unwrap();
         assert_eq!(json["type"], "urn:ticketing:problem:validation_failed");
         assert_eq!(json["title"], "Unprocessable Entity");
         assert_eq!(json["status"], 422);

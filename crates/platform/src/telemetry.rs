@@ -24,7 +24,10 @@ impl LogFormat {
             None => Ok(Self::Json),
             Some("json") => Ok(Self::Json),
             Some("pretty") => Ok(Self::Pretty),
-            Some(_) => Err(ConfigError::new("LOG_FORMAT", "expected `json` or `pretty`")),
+            Some(_) => Err(ConfigError::new(
+                "LOG_FORMAT",
+                "expected `json` or `pretty`",
+            )),
         }
     }
 }

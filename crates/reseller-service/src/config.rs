@@ -37,8 +37,12 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let database = DatabaseUrl::from_env(env, "DATABASE_URL")?
-            .ok_or_else(|| ConfigError::new("DATABASE_URL", "is required (postgres://user:password@host/database)"))?;
+        let database = DatabaseUrl::from_env(env, "DATABASE_URL")?.ok_or_else(|| {
+            ConfigError::new(
+                "DATABASE_URL",
+                "is required (postgres://user:password@host/database)",
+            )
+        })?;
         Ok(Self {
             http_addr: config::socket_addr(env, "RESELLER_HTTP_ADDR", DEFAULT_ADDR)?,
             database,
@@ -66,7 +70,8 @@ impl Config {
             warnings.push("CORE_TOKENS is unset: the catalog-changes feed is disabled");
         }
         if self.internal_token.is_none() {
-            warnings.push("INTERNAL_TOKEN is unset: the internal API for admin-service is disabled");
+            warnings
+                .push("INTERNAL_TOKEN is unset: the internal API for admin-service is disabled");
         }
         warnings
     }

@@ -32,11 +32,7 @@ impl From<Problem> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            Self::NotFound => Problem::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "No such resource.",
-            ),
+            Self::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found", "No such resource."),
             Self::Client(problem) => problem,
             Self::Disabled => Problem::new(
                 StatusCode::NOT_FOUND,

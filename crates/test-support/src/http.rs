@@ -93,7 +93,10 @@ pub struct TestResponse {
 impl TestResponse {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
@@ -108,7 +111,12 @@ impl TestResponse {
     /// Asserts a problem+json answer with this status and code, and returns
     /// its body.
     pub fn assert_problem(&self, status: StatusCode, code: &str) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
         assert_eq!(
             self.header(header::CONTENT_TYPE.as_str()),
             Some("application/problem+json"),

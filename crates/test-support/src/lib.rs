@@ -108,7 +108,10 @@ impl Drop for TestDatabase {
 /// A reseller-service configuration on `db`, with every token family set.
 pub fn reseller_config(db: &TestDatabase) -> reseller_service::Config {
     let mut config = reseller_service::Config::from_env(&[
-        ("DATABASE_URL", "postgres://placeholder@localhost/placeholder"),
+        (
+            "DATABASE_URL",
+            "postgres://placeholder@localhost/placeholder",
+        ),
         ("LOG_FORMAT", "json"),
         ("INGEST_TOKENS", tokens::INGEST),
         ("CORE_TOKENS", tokens::CORE),
@@ -122,7 +125,10 @@ pub fn reseller_config(db: &TestDatabase) -> reseller_service::Config {
 /// An admin-service configuration on `db`, with every token family set.
 pub fn admin_config(db: &TestDatabase) -> admin_service::Config {
     let mut config = admin_service::Config::from_env(&[
-        ("DATABASE_URL", "postgres://placeholder@localhost/placeholder"),
+        (
+            "DATABASE_URL",
+            "postgres://placeholder@localhost/placeholder",
+        ),
         ("LOG_FORMAT", "json"),
         ("CORE_TOKENS", tokens::CORE),
         ("INTERNAL_TOKEN", tokens::INTERNAL),

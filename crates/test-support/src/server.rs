@@ -21,6 +21,7 @@ use crate::{ADMIN_ROLE, RESELLER_ROLE};
 /// cluster trusts its private socket and ignores it).
 const TEST_ROLE_PASSWORD: &str = "ticketing-test-role";
 
+#[allow(clippy::large_enum_variant)] // one static instance per process
 pub(crate) enum Server {
     External(PgConnectOptions),
     Embedded(Cluster),
@@ -39,7 +40,8 @@ static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_ne
 pub(crate) fn shared() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => Server::External(
-            db::parse_url("DATABASE_URL", url.trim()).expect("DATABASE_URL is not a PostgreSQL URL"),
+            db::parse_url("DATABASE_URL", url.trim())
+                .expect("DATABASE_URL is not a PostgreSQL URL"),
         ),
         _ => Server::Embedded(start_embedded(&unique_temp_dir("shared"))),
     })
@@ -92,14 +94,22 @@ pub(crate) async fn template(server: &'static Server) -> String {
 
 async fn build_template(server: &Server) -> String {
     let mut digest = Sha256::new();
-    for migration in reseller_service::MIGRATOR.iter().chain(admin_service::MIGRATOR.iter()) {
+    for migration in reseller_service::MIGRATOR
+        .iter()
+        .chain(admin_service::MIGRATOR.iter())
+    {
         digest.update(migration.version.to_be_bytes());
         digest.update(&migration.checksum);
     }
     for role in service_roles() {
         digest.update(db::setup_sql(&role).join(";").as_bytes());
     }
-    let hex: String = digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let name = format!("ticketing_tpl_{hex}");
 
     let mut conn = PgConnection::connect_with(&server.superuser("postgres"))
@@ -160,11 +170,19 @@ async fn migrate_template(server: &Server, name: &str) {
     // Migrations run as the service roles, exactly as in production, so the
     // tables belong to them.
     for (options, schema, migrator) in [
-        (roles.reseller, reseller_service::SCHEMA, &reseller_service::MIGRATOR),
+        (
+            roles.reseller,
+            reseller_service::SCHEMA,
+            &reseller_service::MIGRATOR,
+        ),
         (roles.admin, admin_service::SCHEMA, &admin_service::MIGRATOR),
     ] {
-        let database = Database::connect_lazy(options, schema, "test-template", PoolSettings::default());
-        database.migrate(migrator).await.expect("migrate the template");
+        let database =
+            Database::connect_lazy(options, schema, "test-template", PoolSettings::default());
+        database
+            .migrate(migrator)
+            .await
+            .expect("migrate the template");
         database.pool().close().await;
     }
 }
@@ -220,7 +238,9 @@ pub struct PrivateCluster {
 
 impl std::fmt::Debug for PrivateCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrivateCluster").field("dir", &self.options.dir).finish()
+        f.debug_struct("PrivateCluster")
+            .field("dir", &self.options.dir)
+            .finish()
     }
 }
 
@@ -241,7 +261,9 @@ pub async fn private_cluster() -> PrivateCluster {
     let mut conn = PgConnection::connect_with(&cluster.connect_options(SUPERUSER, "ticketing"))
         .await
         .expect("connect to the private database");
-    db::provision(&mut conn, &service_roles()).await.expect("provision");
+    db::provision(&mut conn, &service_roles())
+        .await
+        .expect("provision");
     PrivateCluster {
         cluster: Some(cluster),
         programs,
@@ -260,14 +282,18 @@ impl PrivateCluster {
     /// Starts the server again on the same data.
     pub fn start(&mut self) {
         if self.cluster.is_none() {
-            let cluster = Cluster::start(&self.programs, &self.options).expect("restart the private cluster");
+            let cluster =
+                Cluster::start(&self.programs, &self.options).expect("restart the private cluster");
             spawn_reaper(&self.options.dir, cluster.pid());
             self.cluster = Some(cluster);
         }
     }
 
     fn options_for(&self, role: &str) -> PgConnectOptions {
-        let cluster = self.cluster.as_ref().expect("the private cluster is running");
+        let cluster = self
+            .cluster
+            .as_ref()
+            .expect("the private cluster is running");
         cluster.connect_options(role, "ticketing")
     }
 

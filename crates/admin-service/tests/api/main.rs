@@ -1,3 +1,5 @@
 //! The integration tests of admin-service: one binary, one module per area.
 
+#![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
+
 mod smoke;

@@ -51,7 +51,8 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .map(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false)
 }
@@ -60,14 +61,11 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// `validation_failed` naming the field when it does not fit `T`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            json_problem(&path, e.into_inner())
-        })?;
-    deserializer
-        .end()
-        .map_err(|e| json_problem(".", e))?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        json_problem(&path, e.into_inner())
+    })?;
+    deserializer.end().map_err(|e| json_problem(".", e))?;
     Ok(value)
 }
 
@@ -110,7 +108,11 @@ fn field_error(path: &str, message: String) -> FieldError {
         let field = if path == "." { name } else { path.to_owned() };
         FieldError::new(field, "unknown_field", "is not a field of this object")
     } else {
-        let field = if path == "." { String::new() } else { path.to_owned() };
+        let field = if path == "." {
+            String::new()
+        } else {
+            path.to_owned()
+        };
         FieldError::new(field, "invalid", message)
     }
 }
@@ -138,7 +140,11 @@ where
             .await
             .map(|Query(value)| AppQuery(value))
             .map_err(|rejection| {
-                Problem::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    rejection.body_text(),
+                )
             })
     }
 }

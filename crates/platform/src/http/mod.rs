@@ -72,7 +72,10 @@ async fn request_timeout(State(limit): State<Duration>, request: Request, next: 
             tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
             Problem::unavailable(
                 "request_timeout",
-                format!("The request did not complete within {} seconds.", limit.as_secs()),
+                format!(
+                    "The request did not complete within {} seconds.",
+                    limit.as_secs()
+                ),
                 1,
             )
             .into_response()
@@ -93,7 +96,8 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     if !is_error || is_problem {
         return response;
     }
-    let mut problem = Problem::for_status(status).allow(response.headers().get(header::ALLOW).cloned());
+    let mut problem =
+        Problem::for_status(status).allow(response.headers().get(header::ALLOW).cloned());
     if let Some(secs) = response
         .headers()
         .get(header::RETRY_AFTER)

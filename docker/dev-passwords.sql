@@ -1,0 +1,3 @@
+-- Development passwords for docker-compose only. Never use these elsewhere.
+ALTER ROLE ticketing_reseller PASSWORD 'reseller-dev-password';
+ALTER ROLE ticketing_admin PASSWORD 'admin-dev-password';
