@@ -2,7 +2,7 @@
 //! one place (contract section 1). A bad value stops start-up naming the
 //! variable; an unset token variable disables its routes with a warning.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use platform::{
     config::{self, ConfigError, Env},
@@ -33,6 +33,10 @@ pub struct Config {
     pub log_format: LogFormat,
     pub pool: PoolSettings,
     pub http: HttpLimits,
+    /// Registrations one client address may make at once...
+    pub registration_burst: u32,
+    /// ...and how often it earns another.
+    pub registration_interval: Duration,
 }
 
 impl Config {
@@ -57,6 +61,8 @@ impl Config {
                 ..PoolSettings::default()
             },
             http: HttpLimits::default(),
+            registration_burst: 10,
+            registration_interval: Duration::from_secs(60),
         })
     }
 

@@ -5,12 +5,14 @@
 //! launcher and the tests; `app(state)` is the router tests call in-process.
 
 pub mod config;
+pub mod db;
 mod error;
+pub mod http;
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, net::IpAddr, sync::Arc, time::Duration};
 
 use axum::Router;
-use platform::{db::Database, http, server};
+use platform::{db::Database, rate_limit::KeyedLimiter, server};
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 
@@ -28,6 +30,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/reseller");
 pub struct AppState {
     pub db: Database,
     pub config: Arc<Config>,
+    /// Registrations per client address.
+    pub registrations: Arc<KeyedLimiter<IpAddr>>,
 }
 
 impl AppState {
@@ -39,9 +43,15 @@ impl AppState {
             "reseller-service",
             config.pool,
         );
+        let registrations = Arc::new(KeyedLimiter::new(
+            config.registration_burst,
+            config.registration_interval,
+            100_000,
+        ));
         Self {
             db,
             config: Arc::new(config),
+            registrations,
         }
     }
 }
@@ -49,13 +59,15 @@ impl AppState {
 /// The service's routes, without the standard layers (tests add routes of
 /// their own before wrapping).
 pub fn routes(state: AppState) -> Router {
-    Router::new().merge(platform::db::health_routes(state.db.clone()))
+    Router::new()
+        .merge(platform::db::health_routes(state.db.clone()))
+        .merge(http::router(state))
 }
 
 /// The complete application: routes wrapped in the standard layers.
 pub fn app(state: AppState) -> Router {
     let limits = state.config.http;
-    http::standard_layers(routes(state), limits)
+    platform::http::standard_layers(routes(state), limits)
 }
 
 /// Serves the service on `listener` until `shutdown` completes.
@@ -69,6 +81,7 @@ pub async fn run(
     }
     let state = AppState::new(config);
     let migrations = state.db.spawn_migrations(&MIGRATOR);
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
     tracing::info!(addr = %listener.local_addr()?, "reseller-service listening");
     let result = server::serve(
         listener,
@@ -78,7 +91,27 @@ pub async fn run(
     )
     .await;
     migrations.abort();
+    housekeeping.abort();
     state.db.pool().close().await;
     tracing::info!("reseller-service stopped");
     result
+}
+
+/// Periodic clean-up: idempotency records past their 24 hours.
+async fn housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let purged = async {
+            let mut tx = db::platform(state.db.pool()).await?;
+            let n = db::idempotency::purge_expired(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(n)
+        };
+        match purged.await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired idempotency records removed"),
+            Err(error) => tracing::warn!(%error, "idempotency clean-up failed"),
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //! - [`TestResponse`] and [`send`] call a router in-process.
 
 mod http;
+pub mod logs;
 pub mod process;
 mod server;
 

@@ -2,4 +2,12 @@
 
 #![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
 
+mod accounts;
+mod api_keys;
+mod catalog;
+mod catalog_feed;
+mod helpers;
+mod idempotency;
+mod secrets;
 mod smoke;
+mod tenancy;

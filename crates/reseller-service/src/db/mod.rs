@@ -1,0 +1,39 @@
+//! The SQL of reseller-service, as free functions over `&mut PgConnection`
+//! so they compose inside one transaction.
+//!
+//! Every transaction says whom it acts for before its first query (see the
+//! row-level security policies in the migrations): [`tenant`] for a
+//! reseller's request, [`platform`] for authentication, registration, the
+//! internal API and the feeds. The setting is transaction-local, so it never
+//! leaks to the next user of a pooled connection.
+
+pub mod api_keys;
+pub mod catalog_feed;
+pub mod idempotency;
+pub mod resellers;
+pub mod shows;
+pub mod ticket_types;
+
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub type Tx = Transaction<'static, Postgres>;
+
+/// A transaction that sees only `reseller_id`'s rows.
+pub async fn tenant(pool: &PgPool, reseller_id: Uuid) -> Result<Tx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('app.reseller_id', $1, true)")
+        .bind(reseller_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// A transaction that sees every tenant's rows.
+pub async fn platform(pool: &PgPool) -> Result<Tx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('app.scope', 'platform', true)")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

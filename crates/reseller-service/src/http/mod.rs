@@ -1,0 +1,65 @@
+//! The HTTP API of reseller-service: one module per resource, each with its
+//! handlers and their request and response types.
+
+pub mod api_keys;
+pub mod auth;
+pub mod catalog_feed;
+pub mod internal;
+pub mod resellers;
+pub mod shows;
+pub mod support;
+pub mod ticket_types;
+
+use axum::{
+    routing::{delete, get, post},
+    Router,
+};
+
+use crate::AppState;
+
+/// Every route of the service (health routes are added by the caller).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/resellers", post(resellers::register_reseller))
+        .route("/v1/me", get(resellers::get_me).patch(resellers::update_me))
+        .route(
+            "/v1/api-keys",
+            get(api_keys::list_api_keys).post(api_keys::create_api_key),
+        )
+        .route("/v1/api-keys/{key_id}", delete(api_keys::revoke_api_key))
+        .route("/v1/shows", get(shows::list_shows).post(shows::create_show))
+        .route(
+            "/v1/shows/{show_id}",
+            get(shows::get_show).patch(shows::update_show),
+        )
+        .route(
+            "/v1/shows/{show_id}/ticket-types",
+            get(ticket_types::list_ticket_types).post(ticket_types::create_ticket_type),
+        )
+        .route(
+            "/v1/shows/{show_id}/ticket-types/{ticket_type_id}",
+            get(ticket_types::get_ticket_type).patch(ticket_types::update_ticket_type),
+        )
+        .route("/internal/v1/resellers", get(internal::list_resellers))
+        .route(
+            "/internal/v1/resellers/{reseller_id}",
+            get(internal::get_reseller),
+        )
+        .route(
+            "/internal/v1/resellers/{reseller_id}/approve",
+            post(internal::approve_reseller),
+        )
+        .route(
+            "/internal/v1/resellers/{reseller_id}/suspend",
+            post(internal::suspend_reseller),
+        )
+        .route(
+            "/internal/v1/resellers/{reseller_id}/reactivate",
+            post(internal::reactivate_reseller),
+        )
+        .route(
+            "/internal/v1/catalog-changes",
+            get(catalog_feed::read_catalog_changes),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,165 @@
+//! Mechanics shared by the resource handlers: idempotent creates, versioned
+//! updates (ETag / If-Match), and the client's address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{header, request::Parts, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use platform::{
+    idempotency::{self, IdempotencyKey, Replay},
+    Problem,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    db::{self, Tx},
+    ApiError,
+};
+
+/// The Idempotency-Key handling of one create request.
+#[derive(Debug)]
+pub struct Idempotent<'a> {
+    /// The reseller, or the nil UUID for public endpoints.
+    pub scope: Uuid,
+    pub key: Option<&'a IdempotencyKey>,
+    pub fingerprint: &'a [u8],
+}
+
+impl Idempotent<'_> {
+    /// A response to send instead of doing the work again, if this key was
+    /// used before; otherwise claims the key inside `tx`.
+    pub async fn begin(&self, tx: &mut Tx) -> Result<Option<Response>, ApiError> {
+        let Some(key) = self.key else {
+            return Ok(None);
+        };
+        if let Some(replay) = db::idempotency::find(tx, self.scope, key, self.fingerprint).await? {
+            return replay_response(replay).map(Some);
+        }
+        if db::idempotency::claim(tx, self.scope, key, self.fingerprint).await? {
+            return Ok(None);
+        }
+        // Another request with this key committed while we waited for it.
+        match db::idempotency::find(tx, self.scope, key, self.fingerprint).await? {
+            Some(replay) => replay_response(replay).map(Some),
+            None => Err(ApiError::Internal("idempotency record vanished".into())),
+        }
+    }
+
+    /// Builds the 201 and stores it under the key, in `tx`.
+    pub async fn finish(
+        &self,
+        tx: &mut Tx,
+        body: &impl Serialize,
+        version: Option<i64>,
+    ) -> Result<Response, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Some(key) = self.key {
+            db::idempotency::complete(tx, self.scope, key, StatusCode::CREATED.as_u16(), &bytes)
+                .await?;
+        }
+        let mut response = (
+            StatusCode::CREATED,
+            [(header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response();
+        if let Some(version) = version {
+            set_etag(&mut response, version);
+        }
+        Ok(response)
+    }
+}
+
+fn replay_response(replay: Replay) -> Result<Response, ApiError> {
+    match replay {
+        Replay::Mismatch => Err(idempotency::reused().into()),
+        Replay::Response { status, body } => Ok((
+            status,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::HeaderName::from_static("idempotent-replayed"),
+                    "true",
+                ),
+            ],
+            body,
+        )
+            .into_response()),
+    }
+}
+
+/// A JSON body with its version as a strong ETag.
+pub fn versioned(body: &impl Serialize, version: i64) -> Response {
+    let mut response = Json(body).into_response();
+    set_etag(&mut response, version);
+    response
+}
+
+fn set_etag(response: &mut Response, version: i64) {
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+}
+
+/// The version a client based its update on (`If-Match: "<version>"`).
+/// Absent or `*`: no precondition.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<i64>);
+
+impl IfMatch {
+    /// 412 when the client's version is not the current one.
+    pub fn check(self, current: i64) -> Result<(), ApiError> {
+        match self.0 {
+            Some(expected) if expected != current => Err(ApiError::VersionMismatch { current }),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(Self(None));
+        }
+        text.trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .map(|v| Self(Some(v)))
+            .map_err(|_| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_if_match",
+                    "If-Match must be the ETag of the resource, e.g. \"3\".",
+                )
+                .into()
+            })
+    }
+}
+
+/// The client's IP address, when the request came over a socket.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
