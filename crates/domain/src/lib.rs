@@ -8,6 +8,7 @@ pub mod billing;
 pub mod catalog;
 pub mod currency;
 pub mod reseller;
+pub mod sale_event;
 pub mod text;
 pub mod violation;
 

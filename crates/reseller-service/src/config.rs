@@ -37,6 +37,9 @@ pub struct Config {
     pub registration_burst: u32,
     /// ...and how often it earns another.
     pub registration_interval: Duration,
+    /// Ingest batches processed at once (`INGEST_MAX_CONCURRENT`); more are
+    /// shed with 503.
+    pub ingest_max_concurrent: usize,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             http: HttpLimits::default(),
             registration_burst: 10,
             registration_interval: Duration::from_secs(60),
+            ingest_max_concurrent: config::parsed_or(env, "INGEST_MAX_CONCURRENT", 4)?,
         })
     }
 

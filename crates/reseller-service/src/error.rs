@@ -35,6 +35,9 @@ pub enum ApiError {
     Client(Problem),
     #[error("rate limited")]
     RateLimited(Duration),
+    /// Every ingest slot is busy: shed load at once.
+    #[error("overloaded")]
+    Overloaded,
     /// The route's family of tokens is not configured.
     #[error("route disabled")]
     Disabled,
@@ -105,6 +108,11 @@ impl IntoResponse for ApiError {
                 "Too many requests from this client; retry later.",
             )
             .retry_after(wait.as_secs().max(1)),
+            Self::Overloaded => Problem::unavailable(
+                "overloaded",
+                "The service is at its ingest capacity; retry the same batch shortly.",
+                1,
+            ),
             Self::Disabled => Problem::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

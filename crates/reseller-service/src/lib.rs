@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 mod error;
 pub mod http;
+pub mod ingest;
 
 use std::{future::Future, net::IpAddr, sync::Arc, time::Duration};
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Registrations per client address.
     pub registrations: Arc<KeyedLimiter<IpAddr>>,
+    /// Ingest transactions allowed at once; past them, 503.
+    pub ingest_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -48,10 +51,12 @@ impl AppState {
             config.registration_interval,
             100_000,
         ));
+        let ingest_slots = Arc::new(tokio::sync::Semaphore::new(config.ingest_max_concurrent));
         Self {
             db,
             config: Arc::new(config),
             registrations,
+            ingest_slots,
         }
     }
 }

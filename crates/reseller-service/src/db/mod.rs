@@ -10,6 +10,7 @@
 pub mod api_keys;
 pub mod catalog_feed;
 pub mod idempotency;
+pub mod ingest;
 pub mod resellers;
 pub mod shows;
 pub mod ticket_types;

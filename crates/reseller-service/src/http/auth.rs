@@ -106,6 +106,18 @@ fn check_token(parts: &Parts, tokens: Option<&TokenSet>) -> Result<(), ApiError>
     }
 }
 
+/// The core order service pushing sale events, with one of `INGEST_TOKENS`.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestCaller;
+
+impl FromRequestParts<AppState> for IngestCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        check_token(parts, state.config.ingest_tokens.as_ref()).map(|()| Self)
+    }
+}
+
 /// admin-service, presenting `INTERNAL_TOKEN`.
 #[derive(Debug, Clone, Copy)]
 pub struct InternalCaller;

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod catalog_feed;
+pub mod ingest;
 pub mod internal;
 pub mod resellers;
 pub mod shows;
@@ -60,6 +61,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/internal/v1/catalog-changes",
             get(catalog_feed::read_catalog_changes),
+        )
+        .route(
+            "/internal/v1/sale-events/batch",
+            post(ingest::ingest_sale_events),
+        )
+        .route(
+            "/internal/v1/ingest/quarantine",
+            get(ingest::list_quarantine),
+        )
+        .route(
+            "/internal/v1/ingest/quarantine/{quarantine_id}/replay",
+            post(ingest::replay_quarantined),
         )
         .with_state(state)
 }

@@ -8,6 +8,8 @@ mod catalog;
 mod catalog_feed;
 mod helpers;
 mod idempotency;
+mod ingest;
+mod ingest_property;
 mod secrets;
 mod smoke;
 mod tenancy;

@@ -1,0 +1,2 @@
+//! Load generator: being written (see the ingest issue).
+fn main() {}

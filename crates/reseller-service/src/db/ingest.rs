@@ -1,0 +1,484 @@
+//! The SQL of the ingest: bulk catalog checks, the event log, the order
+//! projection and the rollups, all set-based (`UNNEST` of arrays: one
+//! statement per step, whatever the batch size).
+//!
+//! Lock order, the same in every ingest transaction so concurrent batches
+//! cannot deadlock: per-order advisory locks (sorted keys), then the event
+//! log, the rollup rows (sorted by primary key), the ticket types (sorted),
+//! the orders (sorted).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use domain::sale_event::{EventType, Line, OrderEvent, OrderSummary, SaleEvent};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What the catalog says about the references of a batch.
+#[derive(Debug, Default)]
+pub struct CatalogRefs {
+    pub resellers: HashSet<Uuid>,
+    pub shows: HashSet<(Uuid, Uuid)>,
+    /// ticket type -> (reseller, show, currency)
+    pub ticket_types: HashMap<Uuid, (Uuid, Uuid, String)>,
+}
+
+pub async fn catalog_refs(
+    conn: &mut PgConnection,
+    resellers: &[Uuid],
+    shows: &[(Uuid, Uuid)],
+    ticket_types: &[(Uuid, Uuid)],
+) -> Result<CatalogRefs, sqlx::Error> {
+    let mut refs = CatalogRefs::default();
+    let rows: Vec<(Uuid,)> =
+        sqlx::query_as("SELECT reseller_id FROM reseller.resellers WHERE reseller_id = ANY($1)")
+            .bind(resellers)
+            .fetch_all(&mut *conn)
+            .await?;
+    refs.resellers = rows.into_iter().map(|(r,)| r).collect();
+    let (r, s): (Vec<Uuid>, Vec<Uuid>) = shows.iter().copied().unzip();
+    let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT s.reseller_id, s.show_id FROM reseller.shows s \
+         JOIN unnest($1::uuid[], $2::uuid[]) AS k(reseller_id, show_id) USING (reseller_id, show_id)",
+    )
+    .bind(&r)
+    .bind(&s)
+    .fetch_all(&mut *conn)
+    .await?;
+    refs.shows = rows.into_iter().collect();
+    let (r, t): (Vec<Uuid>, Vec<Uuid>) = ticket_types.iter().copied().unzip();
+    let rows: Vec<(Uuid, Uuid, Uuid, String)> = sqlx::query_as(
+        "SELECT t.reseller_id, t.show_id, t.ticket_type_id, t.currency FROM reseller.ticket_types t \
+         JOIN unnest($1::uuid[], $2::uuid[]) AS k(reseller_id, ticket_type_id) USING (reseller_id, ticket_type_id)",
+    )
+    .bind(&r)
+    .bind(&t)
+    .fetch_all(&mut *conn)
+    .await?;
+    refs.ticket_types = rows
+        .into_iter()
+        .map(|(r, s, t, c)| (t, (r, s, c)))
+        .collect();
+    Ok(refs)
+}
+
+/// Serialises batches touching the same orders. `keys` must be sorted.
+pub async fn lock_orders(conn: &mut PgConnection, keys: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
+        .bind(keys)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The advisory lock key of an order.
+pub fn order_lock_key(reseller_id: Uuid, order_id: Uuid) -> i64 {
+    let (a, b) = order_id.as_u64_pair();
+    let (c, _) = reseller_id.as_u64_pair();
+    (a ^ b ^ c.rotate_left(17)) as i64
+}
+
+/// Content hashes of the events already stored among `event_ids`.
+pub async fn stored_hashes(
+    conn: &mut PgConnection,
+    event_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<u8>>, sqlx::Error> {
+    let rows: Vec<(Uuid, Vec<u8>)> = sqlx::query_as(
+        "SELECT event_id, content_hash FROM reseller.sale_events WHERE event_id = ANY($1)",
+    )
+    .bind(event_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredEventRow {
+    reseller_id: Uuid,
+    order_id: Uuid,
+    event_id: Uuid,
+    r#type: String,
+    occurred_at: DateTime<Utc>,
+    show_id: Uuid,
+    channel: String,
+    currency: String,
+    lines: sqlx::types::Json<Vec<Line>>,
+}
+
+/// Every stored event of the given orders.
+pub async fn order_events(
+    conn: &mut PgConnection,
+    orders: &[(Uuid, Uuid)],
+) -> Result<Vec<(Uuid, Uuid, OrderEvent)>, sqlx::Error> {
+    let (r, o): (Vec<Uuid>, Vec<Uuid>) = orders.iter().copied().unzip();
+    let rows: Vec<StoredEventRow> = sqlx::query_as(
+        "SELECT e.reseller_id, e.order_id, e.event_id, e.type, e.occurred_at, e.show_id, e.channel, e.currency, e.lines \
+         FROM reseller.sale_events e \
+         JOIN unnest($1::uuid[], $2::uuid[]) AS k(reseller_id, order_id) USING (reseller_id, order_id)",
+    )
+    .bind(&r)
+    .bind(&o)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some((
+                row.reseller_id,
+                row.order_id,
+                OrderEvent {
+                    event_id: row.event_id,
+                    kind: EventType::parse(&row.r#type)?,
+                    occurred_at: row.occurred_at,
+                    show_id: row.show_id,
+                    channel: row.channel,
+                    currency: row.currency,
+                    lines: row.lines.0,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Inserts the events; returns the ids actually inserted (an id that
+/// appeared meanwhile is left out).
+pub async fn insert_events(
+    conn: &mut PgConnection,
+    events: &[(&SaleEvent, Vec<u8>)],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let n = events.len();
+    let mut cols = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (e, hash) in events {
+        cols.0.push(e.reseller_id);
+        cols.1.push(e.event_id);
+        cols.2.push(e.kind.as_str());
+        cols.3.push(e.occurred_at);
+        cols.4.push(e.show_id);
+        cols.5.push(e.order_id);
+        cols.6.push(e.channel.as_str());
+        cols.7.push(e.currency.as_str().to_owned());
+        cols.8
+            .push(serde_json::to_string(&e.lines).unwrap_or_else(|_| "[]".into()));
+        cols.9.push(e.customer_ref.as_deref());
+        cols.10.push(hash.as_slice());
+    }
+    sqlx::query_scalar(
+        "INSERT INTO reseller.sale_events \
+           (reseller_id, event_id, type, occurred_at, show_id, order_id, channel, currency, lines, customer_ref, content_hash) \
+         SELECT r, e, t, o, s, ord, c, cur, l::jsonb, ref, h \
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::uuid[], $6::uuid[], $7::text[], \
+                     $8::text[], $9::text[], $10::text[], $11::bytea[]) AS u(r, e, t, o, s, ord, c, cur, l, ref, h) \
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+    )
+    .bind(cols.0)
+    .bind(cols.1)
+    .bind(cols.2)
+    .bind(cols.3)
+    .bind(cols.4)
+    .bind(cols.5)
+    .bind(cols.6)
+    .bind(cols.7)
+    .bind(cols.8)
+    .bind(cols.9)
+    .bind(cols.10)
+    .fetch_all(conn)
+    .await
+}
+
+/// Key of a ticket-type rollup row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RollupKey {
+    pub reseller_id: Uuid,
+    pub bucket_start: DateTime<Utc>,
+    pub show_id: Uuid,
+    pub ticket_type_id: Uuid,
+    pub channel: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupDelta {
+    pub paid_orders: i64,
+    pub tickets_sold: i64,
+    pub gross_minor: i64,
+    pub refunded_tickets: i64,
+    pub refunded_minor: i64,
+}
+
+/// Adds deltas to the ticket-type rollups, in key order.
+pub async fn add_rollups(
+    conn: &mut PgConnection,
+    deltas: &[(RollupKey, RollupDelta)],
+) -> Result<(), sqlx::Error> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let keys = deltas.iter().map(|(k, _)| k);
+    let figure =
+        |f: fn(&RollupDelta) -> i64| deltas.iter().map(|(_, d)| f(d)).collect::<Vec<i64>>();
+    sqlx::query(
+        "INSERT INTO reseller.sales_rollup_15m AS r \
+           (reseller_id, bucket_start, show_id, ticket_type_id, channel, currency, \
+            paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) \
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
+                              $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[]) \
+         ON CONFLICT (reseller_id, bucket_start, show_id, ticket_type_id, channel, currency) DO UPDATE SET \
+           paid_orders = r.paid_orders + EXCLUDED.paid_orders, \
+           tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
+           gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
+           refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
+           refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor",
+    )
+    .bind(keys.clone().map(|k| k.reseller_id).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.bucket_start).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.show_id).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.ticket_type_id).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.channel.as_str()).collect::<Vec<_>>())
+    .bind(keys.map(|k| k.currency.as_str()).collect::<Vec<_>>())
+    .bind(figure(|d| d.paid_orders))
+    .bind(figure(|d| d.tickets_sold))
+    .bind(figure(|d| d.gross_minor))
+    .bind(figure(|d| d.refunded_tickets))
+    .bind(figure(|d| d.refunded_minor))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Key of an order-count rollup row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrderCountKey {
+    pub reseller_id: Uuid,
+    pub bucket_start: DateTime<Utc>,
+    pub show_id: Uuid,
+    pub channel: String,
+    pub currency: String,
+}
+
+/// Adds paid-order counts, in key order.
+pub async fn add_order_counts(
+    conn: &mut PgConnection,
+    deltas: &[(OrderCountKey, i64)],
+) -> Result<(), sqlx::Error> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let keys = deltas.iter().map(|(k, _)| k);
+    sqlx::query(
+        "INSERT INTO reseller.sales_orders_15m AS r (reseller_id, bucket_start, show_id, channel, currency, paid_orders) \
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::bigint[]) \
+         ON CONFLICT (reseller_id, bucket_start, show_id, channel, currency) DO UPDATE SET \
+           paid_orders = r.paid_orders + EXCLUDED.paid_orders",
+    )
+    .bind(keys.clone().map(|k| k.reseller_id).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.bucket_start).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.show_id).collect::<Vec<_>>())
+    .bind(keys.clone().map(|k| k.channel.as_str()).collect::<Vec<_>>())
+    .bind(keys.map(|k| k.currency.as_str()).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|(_, n)| *n).collect::<Vec<i64>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves `sold` of ticket types by the given deltas; `deltas` sorted by key.
+pub async fn add_sold(
+    conn: &mut PgConnection,
+    deltas: &[((Uuid, Uuid), i64)],
+) -> Result<(), sqlx::Error> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let r: Vec<Uuid> = deltas.iter().map(|((r, _), _)| *r).collect();
+    let t: Vec<Uuid> = deltas.iter().map(|((_, t), _)| *t).collect();
+    let d: Vec<i64> = deltas.iter().map(|(_, d)| *d).collect();
+    // Lock in key order first: an UPDATE ... FROM locks in join order.
+    sqlx::query(
+        "SELECT 1 FROM reseller.ticket_types t \
+         JOIN unnest($1::uuid[], $2::uuid[]) AS k(reseller_id, ticket_type_id) USING (reseller_id, ticket_type_id) \
+         ORDER BY t.reseller_id, t.ticket_type_id FOR UPDATE OF t",
+    )
+    .bind(&r)
+    .bind(&t)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE reseller.ticket_types t SET sold = t.sold + k.delta \
+         FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS k(reseller_id, ticket_type_id, delta) \
+         WHERE t.reseller_id = k.reseller_id AND t.ticket_type_id = k.ticket_type_id",
+    )
+    .bind(r)
+    .bind(t)
+    .bind(d)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes order projections; `orders` sorted by key.
+pub async fn upsert_orders(
+    conn: &mut PgConnection,
+    orders: &[((Uuid, Uuid), OrderSummary)],
+) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let summaries = orders.iter().map(|(_, s)| s);
+    let figure =
+        |f: fn(&OrderSummary) -> i64| orders.iter().map(|(_, s)| f(s)).collect::<Vec<i64>>();
+    let instant = |f: fn(&OrderSummary) -> DateTime<Utc>| {
+        orders.iter().map(|(_, s)| f(s)).collect::<Vec<_>>()
+    };
+    sqlx::query(
+        "INSERT INTO reseller.orders (reseller_id, order_id, show_id, channel, currency, status, tickets, gross_minor, \
+           refunded_tickets, refunded_minor, event_count, created_at, paid_at, first_event_at, last_event_at) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], \
+           $8::bigint[], $9::bigint[], $10::bigint[], $11::int[], $12::timestamptz[], $13::timestamptz[], \
+           $14::timestamptz[], $15::timestamptz[]) \
+         ON CONFLICT (reseller_id, order_id) DO UPDATE SET show_id = EXCLUDED.show_id, channel = EXCLUDED.channel, \
+           currency = EXCLUDED.currency, status = EXCLUDED.status, tickets = EXCLUDED.tickets, \
+           gross_minor = EXCLUDED.gross_minor, refunded_tickets = EXCLUDED.refunded_tickets, \
+           refunded_minor = EXCLUDED.refunded_minor, event_count = EXCLUDED.event_count, \
+           created_at = EXCLUDED.created_at, paid_at = EXCLUDED.paid_at, \
+           first_event_at = EXCLUDED.first_event_at, last_event_at = EXCLUDED.last_event_at",
+    )
+    .bind(orders.iter().map(|((r, _), _)| *r).collect::<Vec<_>>())
+    .bind(orders.iter().map(|((_, o), _)| *o).collect::<Vec<_>>())
+    .bind(summaries.clone().map(|s| s.show_id).collect::<Vec<_>>())
+    .bind(summaries.clone().map(|s| s.channel.as_str()).collect::<Vec<_>>())
+    .bind(summaries.clone().map(|s| s.currency.as_str()).collect::<Vec<_>>())
+    .bind(summaries.clone().map(|s| s.status).collect::<Vec<_>>())
+    .bind(figure(|s| s.tickets))
+    .bind(figure(|s| s.gross_minor))
+    .bind(figure(|s| s.refunded_tickets))
+    .bind(figure(|s| s.refunded_minor))
+    .bind(summaries.clone().map(|s| s.event_count).collect::<Vec<i32>>())
+    .bind(instant(|s| s.created_at))
+    .bind(summaries.map(|s| s.paid_at).collect::<Vec<_>>())
+    .bind(instant(|s| s.first_event_at))
+    .bind(instant(|s| s.last_event_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A rejected or conflicting event to keep.
+#[derive(Debug, Clone)]
+pub struct Quarantined<'a> {
+    pub event_id: Option<Uuid>,
+    pub reseller_id: Option<Uuid>,
+    pub code: &'static str,
+    pub message: &'a str,
+    pub raw: &'a str,
+}
+
+/// Keeps rejected events. An event already open in quarantine is updated
+/// (reason, raw, times seen) rather than duplicated; `entries` carries each
+/// event id at most once.
+pub async fn quarantine(
+    conn: &mut PgConnection,
+    entries: &[Quarantined<'_>],
+) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
+    let event_ids: Vec<Option<Uuid>> = entries.iter().map(|e| e.event_id).collect();
+    let resellers: Vec<Option<Uuid>> = entries.iter().map(|e| e.reseller_id).collect();
+    let codes: Vec<&str> = entries.iter().map(|e| e.code).collect();
+    let messages: Vec<&str> = entries.iter().map(|e| e.message).collect();
+    let raws: Vec<&str> = entries.iter().map(|e| e.raw).collect();
+    sqlx::query(
+        "INSERT INTO reseller.ingest_quarantine AS q (quarantine_id, event_id, reseller_id, code, message, raw) \
+         SELECT i, e, r, c, m, raw::jsonb FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) \
+           AS u(i, e, r, c, m, raw) \
+         ON CONFLICT (event_id) WHERE event_id IS NOT NULL AND status = 'open' DO UPDATE SET \
+           code = EXCLUDED.code, message = EXCLUDED.message, raw = EXCLUDED.raw, reseller_id = EXCLUDED.reseller_id, \
+           times_seen = q.times_seen + 1, last_seen_at = now()",
+    )
+    .bind(ids)
+    .bind(event_ids)
+    .bind(resellers)
+    .bind(codes)
+    .bind(messages)
+    .bind(raws)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct QuarantineEntry {
+    #[serde(rename = "id")]
+    pub quarantine_id: Uuid,
+    pub event_id: Option<Uuid>,
+    pub reseller_id: Option<Uuid>,
+    pub code: String,
+    pub message: String,
+    #[serde(rename = "event")]
+    pub raw: serde_json::Value,
+    pub status: String,
+    pub times_seen: i32,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub replayed_at: Option<DateTime<Utc>>,
+}
+
+const QUARANTINE_COLUMNS: &str =
+    "quarantine_id, event_id, reseller_id, code, message, raw, status, times_seen, first_seen_at, last_seen_at, replayed_at";
+
+pub async fn list_quarantine(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<QuarantineEntry>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {QUARANTINE_COLUMNS} FROM reseller.ingest_quarantine \
+         WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR quarantine_id > $2) \
+         ORDER BY quarantine_id LIMIT $3"
+    ))
+    .bind(status)
+    .bind(after)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn find_quarantined(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<QuarantineEntry>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {QUARANTINE_COLUMNS} FROM reseller.ingest_quarantine WHERE quarantine_id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn mark_replayed(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<QuarantineEntry, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE reseller.ingest_quarantine SET status = 'replayed', replayed_at = now() \
+         WHERE quarantine_id = $1 RETURNING {QUARANTINE_COLUMNS}"
+    ))
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}

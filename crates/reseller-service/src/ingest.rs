@@ -1,0 +1,521 @@
+//! The ingest pipeline for one batch of sale events (contract section 4).
+//!
+//! 1. Each event is parsed and validated on its own: a bad one is rejected
+//!    (and quarantined), never the batch. A repeat inside the batch: the
+//!    first counts, later ones are duplicates or conflicts.
+//! 2. Catalog references are checked in bulk (three queries per batch).
+//! 3. The orders the batch touches are locked (advisory locks, sorted), so
+//!    batches sharing an order are serialised and the order's projection and
+//!    paid-order counts are computed from a stable set of its events.
+//! 4. Known event ids are duplicates (same content hash) or conflicts; the
+//!    rest are inserted with one statement, and rollups, stock and order
+//!    projections move by what was actually inserted.
+//! 5. Everything commits together; the 200 is built only after the commit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use domain::sale_event::{
+    bucket_15m, summarize_order, EventType, OrderEvent, Rejection, SaleEvent, SaleEventInput,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::{
+    self,
+    ingest::{OrderCountKey, Quarantined, RollupDelta, RollupKey},
+};
+
+/// The answer to a batch.
+#[derive(Debug, Default, Serialize)]
+pub struct BatchOutcome {
+    pub received: usize,
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+    /// Events not accepted, in batch order.
+    pub results: Vec<EventResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventResult {
+    pub index: usize,
+    pub event_id: Option<Uuid>,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// How one event of the batch ended.
+#[derive(Debug, Clone)]
+enum Verdict {
+    Accepted,
+    Duplicate,
+    Conflict,
+    Rejected(Rejection),
+}
+
+struct Parsed<'a> {
+    raw: &'a str,
+    event_id: Option<Uuid>,
+    reseller_id: Option<Uuid>,
+    event: Option<(SaleEvent, Vec<u8>)>,
+    verdict: Option<Verdict>,
+}
+
+#[derive(Deserialize)]
+struct Identity {
+    event_id: Option<serde_json::Value>,
+    reseller_id: Option<serde_json::Value>,
+}
+
+fn uuid_of(value: Option<serde_json::Value>) -> Option<Uuid> {
+    value.and_then(|v| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+fn content_hash(event: &SaleEvent) -> Vec<u8> {
+    let canonical = serde_json::to_vec(event).unwrap_or_default();
+    Sha256::digest(canonical).to_vec()
+}
+
+fn parse<'a>(raw: &'a RawValue, now: DateTime<Utc>) -> Parsed<'a> {
+    let text = raw.get();
+    match serde_json::from_str::<SaleEventInput>(text) {
+        Ok(input) => {
+            let (event_id, reseller_id) = (Some(input.event_id), Some(input.reseller_id));
+            match SaleEvent::validate(input, now) {
+                Ok(event) => {
+                    let hash = content_hash(&event);
+                    Parsed {
+                        raw: text,
+                        event_id,
+                        reseller_id,
+                        event: Some((event, hash)),
+                        verdict: None,
+                    }
+                }
+                Err(rejection) => Parsed {
+                    raw: text,
+                    event_id,
+                    reseller_id,
+                    event: None,
+                    verdict: Some(Verdict::Rejected(rejection)),
+                },
+            }
+        }
+        Err(error) => {
+            let identity = serde_json::from_str::<Identity>(text).ok();
+            let message = error.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            Parsed {
+                raw: text,
+                event_id: identity.as_ref().and_then(|i| uuid_of(i.event_id.clone())),
+                reseller_id: identity.and_then(|i| uuid_of(i.reseller_id)),
+                event: None,
+                verdict: Some(Verdict::Rejected(Rejection::new("invalid_event", message))),
+            }
+        }
+    }
+}
+
+/// Checks an event's references against the catalog.
+fn check_refs(event: &SaleEvent, refs: &db::ingest::CatalogRefs) -> Result<(), Rejection> {
+    if !refs.resellers.contains(&event.reseller_id) {
+        return Err(Rejection::new(
+            "unknown_reseller",
+            "no reseller has this reseller_id",
+        ));
+    }
+    if !refs.shows.contains(&(event.reseller_id, event.show_id)) {
+        return Err(Rejection::new(
+            "unknown_show",
+            "the show does not exist or belongs to another reseller",
+        ));
+    }
+    for (i, line) in event.lines.iter().enumerate() {
+        match refs.ticket_types.get(&line.ticket_type_id) {
+            Some((reseller, show, _))
+                if *reseller == event.reseller_id && *show == event.show_id => {}
+            _ => {
+                return Err(Rejection::new(
+                    "unknown_ticket_type",
+                    format!("lines[{i}].ticket_type_id is not a ticket type of this show"),
+                ))
+            }
+        }
+    }
+    for (i, line) in event.lines.iter().enumerate() {
+        if let Some((_, _, currency)) = refs.ticket_types.get(&line.ticket_type_id) {
+            if currency != event.currency.as_str() {
+                return Err(Rejection::new(
+                    "currency_mismatch",
+                    format!(
+                        "currency {} differs from lines[{i}]'s ticket type currency {currency}",
+                        event.currency
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs one batch in `tx` (platform scope). The caller commits.
+pub async fn process(tx: &mut db::Tx, events: &[&RawValue]) -> Result<BatchOutcome, sqlx::Error> {
+    let now = Utc::now();
+    let mut parsed: Vec<Parsed<'_>> = events.iter().map(|raw| parse(raw, now)).collect();
+
+    // Repeats inside the batch: the first occurrence counts.
+    let mut first_seen: HashMap<Uuid, usize> = HashMap::new();
+    for i in 0..parsed.len() {
+        let Some(id) = parsed[i].event_id else {
+            continue;
+        };
+        match first_seen.get(&id) {
+            None => {
+                first_seen.insert(id, i);
+            }
+            Some(&first) => {
+                let same = match (&parsed[first].event, &parsed[i].event) {
+                    (Some((_, a)), Some((_, b))) => a == b,
+                    _ => parsed[first].raw == parsed[i].raw,
+                };
+                parsed[i].verdict = Some(if same {
+                    Verdict::Duplicate
+                } else {
+                    Verdict::Conflict
+                });
+                parsed[i].event = None;
+            }
+        }
+    }
+
+    // Catalog references, in bulk.
+    let candidates: Vec<usize> = (0..parsed.len())
+        .filter(|&i| parsed[i].verdict.is_none())
+        .collect();
+    let mut resellers = BTreeSet::new();
+    let mut shows = BTreeSet::new();
+    let mut ticket_types = BTreeSet::new();
+    for &i in &candidates {
+        if let Some((e, _)) = &parsed[i].event {
+            resellers.insert(e.reseller_id);
+            shows.insert((e.reseller_id, e.show_id));
+            for line in &e.lines {
+                ticket_types.insert((e.reseller_id, line.ticket_type_id));
+            }
+        }
+    }
+    let refs = db::ingest::catalog_refs(
+        tx,
+        &resellers.into_iter().collect::<Vec<_>>(),
+        &shows.into_iter().collect::<Vec<_>>(),
+        &ticket_types.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    for &i in &candidates {
+        if let Some((e, _)) = &parsed[i].event {
+            if let Err(rejection) = check_refs(e, &refs) {
+                parsed[i].verdict = Some(Verdict::Rejected(rejection));
+            }
+        }
+    }
+    let candidates: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&i| parsed[i].verdict.is_none())
+        .collect();
+
+    // Serialise with other batches touching the same orders.
+    let orders: BTreeSet<(Uuid, Uuid)> = candidates
+        .iter()
+        .filter_map(|&i| {
+            parsed[i]
+                .event
+                .as_ref()
+                .map(|(e, _)| (e.reseller_id, e.order_id))
+        })
+        .collect();
+    let mut keys: Vec<i64> = orders
+        .iter()
+        .map(|(r, o)| db::ingest::order_lock_key(*r, *o))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    db::ingest::lock_orders(tx, &keys).await?;
+
+    // Known ids: duplicates or conflicts.
+    let ids: Vec<Uuid> = candidates
+        .iter()
+        .filter_map(|&i| parsed[i].event_id)
+        .collect();
+    let stored = db::ingest::stored_hashes(tx, &ids).await?;
+    for &i in &candidates {
+        if let (Some(id), Some((_, hash))) = (parsed[i].event_id, &parsed[i].event) {
+            if let Some(stored_hash) = stored.get(&id) {
+                parsed[i].verdict = Some(if stored_hash == hash {
+                    Verdict::Duplicate
+                } else {
+                    Verdict::Conflict
+                });
+            }
+        }
+    }
+    let fresh: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&i| parsed[i].verdict.is_none())
+        .collect();
+
+    // The orders' events before this batch, for paid-order counts and the
+    // projections.
+    let fresh_orders: Vec<(Uuid, Uuid)> = fresh
+        .iter()
+        .filter_map(|&i| {
+            parsed[i]
+                .event
+                .as_ref()
+                .map(|(e, _)| (e.reseller_id, e.order_id))
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let earlier = db::ingest::order_events(tx, &fresh_orders).await?;
+
+    let to_insert: Vec<(&SaleEvent, Vec<u8>)> = fresh
+        .iter()
+        .filter_map(|&i| parsed[i].event.as_ref().map(|(e, h)| (e, h.clone())))
+        .collect();
+    let inserted: HashSet<Uuid> = db::ingest::insert_events(tx, &to_insert)
+        .await?
+        .into_iter()
+        .collect();
+    // An id that appeared meanwhile (same id under another order): classify.
+    let raced: Vec<Uuid> = fresh
+        .iter()
+        .filter_map(|&i| parsed[i].event_id)
+        .filter(|id| !inserted.contains(id))
+        .collect();
+    let raced_hashes = if raced.is_empty() {
+        HashMap::new()
+    } else {
+        db::ingest::stored_hashes(tx, &raced).await?
+    };
+    for &i in &fresh {
+        let Some(id) = parsed[i].event_id else {
+            continue;
+        };
+        parsed[i].verdict = Some(if inserted.contains(&id) {
+            Verdict::Accepted
+        } else {
+            match (raced_hashes.get(&id), &parsed[i].event) {
+                (Some(stored), Some((_, hash))) if stored == hash => Verdict::Duplicate,
+                _ => Verdict::Conflict,
+            }
+        });
+    }
+    let accepted: Vec<&SaleEvent> = fresh
+        .iter()
+        .filter(|&&i| matches!(parsed[i].verdict, Some(Verdict::Accepted)))
+        .filter_map(|&i| parsed[i].event.as_ref().map(|(e, _)| e))
+        .collect();
+
+    apply_projections(tx, &accepted, earlier).await?;
+    quarantine(tx, &parsed).await?;
+    Ok(outcome(parsed))
+}
+
+/// Moves rollups, paid-order counts, stock and order projections by the
+/// accepted events.
+async fn apply_projections(
+    tx: &mut db::Tx,
+    accepted: &[&SaleEvent],
+    earlier: Vec<(Uuid, Uuid, OrderEvent)>,
+) -> Result<(), sqlx::Error> {
+    // Paid (order, bucket) and (order, bucket, ticket type) already counted.
+    let mut counted_orders: HashSet<(Uuid, Uuid, DateTime<Utc>)> = HashSet::new();
+    let mut counted_lines: HashSet<(Uuid, Uuid, DateTime<Utc>, Uuid)> = HashSet::new();
+    let mut history: BTreeMap<(Uuid, Uuid), Vec<OrderEvent>> = BTreeMap::new();
+    for (reseller_id, order_id, e) in earlier {
+        if e.kind == EventType::Paid {
+            let bucket = bucket_15m(e.occurred_at);
+            counted_orders.insert((reseller_id, order_id, bucket));
+            for line in &e.lines {
+                counted_lines.insert((reseller_id, order_id, bucket, line.ticket_type_id));
+            }
+        }
+        history.entry((reseller_id, order_id)).or_default().push(e);
+    }
+
+    let mut rollups: BTreeMap<RollupKey, RollupDelta> = BTreeMap::new();
+    let mut order_counts: BTreeMap<OrderCountKey, i64> = BTreeMap::new();
+    let mut sold: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
+    for e in accepted {
+        let bucket = bucket_15m(e.occurred_at);
+        if e.kind == EventType::Paid && counted_orders.insert((e.reseller_id, e.order_id, bucket)) {
+            *order_counts
+                .entry(OrderCountKey {
+                    reseller_id: e.reseller_id,
+                    bucket_start: bucket,
+                    show_id: e.show_id,
+                    channel: e.channel.clone(),
+                    currency: e.currency.to_string(),
+                })
+                .or_default() += 1;
+        }
+        for line in &e.lines {
+            let key = RollupKey {
+                reseller_id: e.reseller_id,
+                bucket_start: bucket,
+                show_id: e.show_id,
+                ticket_type_id: line.ticket_type_id,
+                channel: e.channel.clone(),
+                currency: e.currency.to_string(),
+            };
+            match e.kind {
+                EventType::Paid => {
+                    let first_line_of_order = counted_lines.insert((
+                        e.reseller_id,
+                        e.order_id,
+                        bucket,
+                        line.ticket_type_id,
+                    ));
+                    let delta = rollups.entry(key).or_default();
+                    delta.paid_orders += i64::from(first_line_of_order);
+                    delta.tickets_sold += line.quantity;
+                    delta.gross_minor = delta.gross_minor.saturating_add(line.amount_minor());
+                    *sold
+                        .entry((e.reseller_id, line.ticket_type_id))
+                        .or_default() += line.quantity;
+                }
+                EventType::Refunded => {
+                    let delta = rollups.entry(key).or_default();
+                    delta.refunded_tickets += line.quantity;
+                    delta.refunded_minor = delta.refunded_minor.saturating_add(line.amount_minor());
+                    *sold
+                        .entry((e.reseller_id, line.ticket_type_id))
+                        .or_default() -= line.quantity;
+                }
+                EventType::Created | EventType::Cancelled | EventType::Expired => {}
+            }
+        }
+        history
+            .entry((e.reseller_id, e.order_id))
+            .or_default()
+            .push(OrderEvent {
+                event_id: e.event_id,
+                kind: e.kind,
+                occurred_at: e.occurred_at,
+                show_id: e.show_id,
+                channel: e.channel.clone(),
+                currency: e.currency.to_string(),
+                lines: e.lines.clone(),
+            });
+    }
+
+    let touched: BTreeSet<(Uuid, Uuid)> = accepted
+        .iter()
+        .map(|e| (e.reseller_id, e.order_id))
+        .collect();
+    let summaries: Vec<_> = touched
+        .into_iter()
+        .filter_map(|key| {
+            history
+                .get(&key)
+                .and_then(|events| summarize_order(events))
+                .map(|s| (key, s))
+        })
+        .collect();
+
+    db::ingest::add_rollups(tx, &rollups.into_iter().collect::<Vec<_>>()).await?;
+    db::ingest::add_order_counts(tx, &order_counts.into_iter().collect::<Vec<_>>()).await?;
+    let sold: Vec<_> = sold.into_iter().filter(|(_, d)| *d != 0).collect();
+    db::ingest::add_sold(tx, &sold).await?;
+    db::ingest::upsert_orders(tx, &summaries).await?;
+    Ok(())
+}
+
+/// Keeps rejected and conflicting events (each event id once).
+async fn quarantine(tx: &mut db::Tx, parsed: &[Parsed<'_>]) -> Result<(), sqlx::Error> {
+    let conflict_message = "an event with this event_id was already received with other content";
+    let mut seen = HashSet::new();
+    let entries: Vec<Quarantined<'_>> = parsed
+        .iter()
+        .filter_map(|p| {
+            let (code, message) = match &p.verdict {
+                Some(Verdict::Rejected(r)) => (r.code, r.message.as_str()),
+                Some(Verdict::Conflict) => ("payload_mismatch", conflict_message),
+                _ => return None,
+            };
+            if let Some(id) = p.event_id {
+                if !seen.insert(id) {
+                    return None;
+                }
+            }
+            Some(Quarantined {
+                event_id: p.event_id,
+                reseller_id: p.reseller_id,
+                code,
+                message,
+                raw: p.raw,
+            })
+        })
+        .collect();
+    db::ingest::quarantine(tx, &entries).await
+}
+
+fn outcome(parsed: Vec<Parsed<'_>>) -> BatchOutcome {
+    let mut outcome = BatchOutcome {
+        received: parsed.len(),
+        ..BatchOutcome::default()
+    };
+    for (index, p) in parsed.into_iter().enumerate() {
+        let result = |status, code, message| EventResult {
+            index,
+            event_id: p.event_id,
+            status,
+            code,
+            message,
+        };
+        match p.verdict {
+            Some(Verdict::Accepted) => outcome.accepted += 1,
+            // Every event gets a verdict above; this arm only keeps the
+            // counts honest should that ever change.
+            None => {
+                outcome.rejected += 1;
+                outcome
+                    .results
+                    .push(result("rejected", Some("not_processed"), None));
+            }
+            Some(Verdict::Duplicate) => {
+                outcome.duplicates += 1;
+                outcome.results.push(result("duplicate", None, None));
+            }
+            Some(Verdict::Conflict) => {
+                outcome.conflicts += 1;
+                outcome.results.push(result(
+                    "conflict",
+                    Some("payload_mismatch"),
+                    Some(
+                        "an event with this event_id was already received with other content"
+                            .into(),
+                    ),
+                ));
+            }
+            Some(Verdict::Rejected(r)) => {
+                outcome.rejected += 1;
+                outcome
+                    .results
+                    .push(result("rejected", Some(r.code), Some(r.message)));
+            }
+        }
+    }
+    outcome
+}
