@@ -250,93 +250,108 @@ pub fn order_status(facts: OrderFacts) -> &'static str {
     }
 }
 
-/// One stored event of an order, as the projection needs it.
-#[derive(Debug, Clone)]
-pub struct OrderEvent {
-    pub event_id: Uuid,
-    pub kind: EventType,
-    pub occurred_at: DateTime<Utc>,
-    pub show_id: Uuid,
-    pub channel: String,
-    pub currency: String,
-    pub lines: Vec<Line>,
-}
-
-/// The projection of one order.
+/// What some events of one order contribute to its projection. Deltas
+/// merge commutatively and associatively, so the projection is the same
+/// whatever the order in which events (or batches) arrive, and concurrent
+/// batches need no lock beyond the order's row. The database upsert mirrors
+/// [`OrderDelta::merge`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderSummary {
+pub struct OrderDelta {
+    /// The earliest event (ties broken by event id) names the order's show,
+    /// channel and currency.
+    pub first_event_at: DateTime<Utc>,
+    pub first_event_id: Uuid,
     pub show_id: Uuid,
     pub channel: String,
     pub currency: String,
-    pub status: &'static str,
+    pub paid: bool,
+    pub cancelled: bool,
+    pub expired: bool,
     pub tickets: i64,
     pub gross_minor: i64,
     pub refunded_tickets: i64,
     pub refunded_minor: i64,
-    /// When the order was created: its `order.created` event, else its
-    /// earliest event.
-    pub created_at: DateTime<Utc>,
+    pub created_event_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
-    pub first_event_at: DateTime<Utc>,
     pub last_event_at: DateTime<Utc>,
     pub event_count: i32,
 }
 
-/// Summarises all events of one order. The result depends only on the set
-/// of events: show, channel and currency come from the earliest event (ties
-/// broken by event id), totals are sums, the status follows [`order_status`].
-pub fn summarize_order(events: &[OrderEvent]) -> Option<OrderSummary> {
-    let first = events.iter().min_by_key(|e| (e.occurred_at, e.event_id))?;
-    let mut facts = OrderFacts::default();
-    let (mut gross, mut refunded_minor) = (0i64, 0i64);
-    for e in events {
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl OrderDelta {
+    /// The contribution of one event.
+    pub fn of(e: &SaleEvent) -> Self {
         let quantity: i64 = e.lines.iter().map(|l| l.quantity).sum();
-        let amount: i64 = e
+        let amount = e
             .lines
             .iter()
             .map(Line::amount_minor)
-            .fold(0, i64::saturating_add);
-        match e.kind {
-            EventType::Paid => {
-                facts.paid = true;
-                facts.tickets_paid += quantity;
-                gross = gross.saturating_add(amount);
-            }
-            EventType::Refunded => {
-                facts.tickets_refunded += quantity;
-                refunded_minor = refunded_minor.saturating_add(amount);
-            }
-            EventType::Cancelled => facts.cancelled = true,
-            EventType::Expired => facts.expired = true,
-            EventType::Created => {}
+            .fold(0i64, i64::saturating_add);
+        let (paid, refunded) = (e.kind == EventType::Paid, e.kind == EventType::Refunded);
+        Self {
+            first_event_at: e.occurred_at,
+            first_event_id: e.event_id,
+            show_id: e.show_id,
+            channel: e.channel.clone(),
+            currency: e.currency.to_string(),
+            paid,
+            cancelled: e.kind == EventType::Cancelled,
+            expired: e.kind == EventType::Expired,
+            tickets: if paid { quantity } else { 0 },
+            gross_minor: if paid { amount } else { 0 },
+            refunded_tickets: if refunded { quantity } else { 0 },
+            refunded_minor: if refunded { amount } else { 0 },
+            created_event_at: (e.kind == EventType::Created).then_some(e.occurred_at),
+            paid_at: paid.then_some(e.occurred_at),
+            last_event_at: e.occurred_at,
+            event_count: 1,
         }
     }
-    let at = |kind| {
-        events
-            .iter()
-            .filter(|e| e.kind == kind)
-            .map(|e| e.occurred_at)
-            .min()
-    };
-    Some(OrderSummary {
-        show_id: first.show_id,
-        channel: first.channel.clone(),
-        currency: first.currency.clone(),
-        status: order_status(facts),
-        tickets: facts.tickets_paid,
-        gross_minor: gross,
-        refunded_tickets: facts.tickets_refunded,
-        refunded_minor,
-        created_at: at(EventType::Created).unwrap_or(first.occurred_at),
-        paid_at: at(EventType::Paid),
-        first_event_at: first.occurred_at,
-        last_event_at: events
-            .iter()
-            .map(|e| e.occurred_at)
-            .max()
-            .unwrap_or(first.occurred_at),
-        event_count: i32::try_from(events.len()).unwrap_or(i32::MAX),
-    })
+
+    /// Folds `other` in.
+    pub fn merge(&mut self, other: &Self) {
+        if (other.first_event_at, other.first_event_id) < (self.first_event_at, self.first_event_id)
+        {
+            self.first_event_at = other.first_event_at;
+            self.first_event_id = other.first_event_id;
+            self.show_id = other.show_id;
+            self.channel.clone_from(&other.channel);
+            self.currency.clone_from(&other.currency);
+        }
+        self.paid |= other.paid;
+        self.cancelled |= other.cancelled;
+        self.expired |= other.expired;
+        self.tickets += other.tickets;
+        self.gross_minor = self.gross_minor.saturating_add(other.gross_minor);
+        self.refunded_tickets += other.refunded_tickets;
+        self.refunded_minor = self.refunded_minor.saturating_add(other.refunded_minor);
+        self.created_event_at = earliest(self.created_event_at, other.created_event_at);
+        self.paid_at = earliest(self.paid_at, other.paid_at);
+        self.last_event_at = self.last_event_at.max(other.last_event_at);
+        self.event_count += other.event_count;
+    }
+
+    pub fn status(&self) -> &'static str {
+        order_status(OrderFacts {
+            paid: self.paid,
+            cancelled: self.cancelled,
+            expired: self.expired,
+            tickets_paid: self.tickets,
+            tickets_refunded: self.refunded_tickets,
+        })
+    }
+
+    /// When the order was created: its `order.created` event, else its
+    /// earliest event.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_event_at.unwrap_or(self.first_event_at)
+    }
 }
 
 #[cfg(test)]
@@ -427,38 +442,46 @@ mod tests {
     }
 
     #[test]
-    fn an_order_summary_does_not_depend_on_event_order() {
+    fn order_deltas_merge_to_the_same_projection_in_any_order() {
         let t0 = now();
-        let line = |q| Line {
-            ticket_type_id: Uuid::nil(),
-            quantity: q,
-            unit_price_minor: 100,
+        let event = |n: u128, kind: &str, minutes: i64, quantity: i64| {
+            let mut e = input();
+            e.event_id = Uuid::from_u128(n);
+            e.kind = kind.into();
+            e.occurred_at = t0 + Duration::minutes(minutes);
+            e.lines[0].quantity = quantity;
+            e.lines[0].unit_price_minor = 100;
+            SaleEvent::validate(e, t0 + Duration::days(1)).unwrap()
         };
-        let ev = |n: u128, kind, minutes, lines: Vec<Line>| OrderEvent {
-            event_id: Uuid::from_u128(n),
-            kind,
-            occurred_at: t0 + Duration::minutes(minutes),
-            show_id: Uuid::nil(),
-            channel: "web".into(),
-            currency: "IDR".into(),
-            lines,
-        };
-        let events = vec![
-            ev(1, EventType::Created, 0, vec![line(3)]),
-            ev(2, EventType::Paid, 5, vec![line(3)]),
-            ev(3, EventType::Refunded, 60, vec![line(1)]),
+        let events = [
+            event(1, "order.created", 0, 3),
+            event(2, "order.paid", 5, 3),
+            event(3, "order.refunded", 60, 1),
+            event(4, "order.refunded", 90, 2),
         ];
-        let forward = summarize_order(&events).unwrap();
-        let mut reversed = events.clone();
-        reversed.reverse();
-        assert_eq!(summarize_order(&reversed).unwrap(), forward);
-        assert_eq!(forward.status, "partially_refunded");
-        assert_eq!((forward.tickets, forward.gross_minor), (3, 300));
-        assert_eq!((forward.refunded_tickets, forward.refunded_minor), (1, 100));
-        assert_eq!(forward.paid_at, Some(t0 + Duration::minutes(5)));
-        // Refund first, payment missing: the refund is kept.
-        let early = summarize_order(&events[2..]).unwrap();
-        assert_eq!((early.status, early.refunded_tickets), ("created", 1));
+        let fold = |order: &[usize]| {
+            let mut delta = OrderDelta::of(&events[order[0]]);
+            for &i in &order[1..] {
+                delta.merge(&OrderDelta::of(&events[i]));
+            }
+            delta
+        };
+        let forward = fold(&[0, 1, 2, 3]);
+        for order in [[3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]] {
+            assert_eq!(fold(&order), forward);
+        }
+        assert_eq!(forward.status(), "refunded");
+        assert_eq!(
+            (forward.tickets, forward.gross_minor, forward.refunded_minor),
+            (3, 300, 300)
+        );
+        assert_eq!(forward.created_at(), t0);
+        assert_eq!(forward.first_event_id, Uuid::from_u128(1));
+        // A refund seen before its payment: kept, and the status waits.
+        let early = fold(&[2]);
+        assert_eq!((early.status(), early.refunded_tickets), ("created", 1));
+        let partial = fold(&[2, 1]);
+        assert_eq!(partial.status(), "partially_refunded");
     }
 
     #[test]

@@ -1,2 +1,92 @@
-//! Load generator: being written (see the ingest issue).
-fn main() {}
+//! `loadgen`: a load generator and benchmark for reseller-service's ingest
+//! endpoint. It plays the core order service (contract section 4) against a
+//! real reseller-service process over a durable PostgreSQL, and measures the
+//! same events written with COPY (the database's limit) and sent one per
+//! request (the naive client).
+//!
+//! ```text
+//! loadgen ingest --events N [--senders K] [--hot-show] [--batch-size B]
+//!                [--duplicates F] [--naive-sample M] [--gzip] [--seed S] [--out FILE.json]
+//! ```
+//!
+//! Exit codes: 0 verified, 1 failed (an error, or acknowledged events not
+//! stored exactly once), 2 usage error.
+
+mod args;
+mod baseline;
+mod catalog;
+mod env;
+mod memory;
+mod report;
+mod run;
+mod send;
+mod verify;
+mod workload;
+
+use std::process::ExitCode;
+
+use args::Command;
+
+fn main() -> ExitCode {
+    let command = match args::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(error) => {
+            eprintln!("loadgen: {error}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("loadgen: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        Command::Help => {
+            eprintln!("{}", args::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::ServeReseller => runtime.block_on(env::serve_reseller()),
+        Command::Ingest(args) => {
+            let out = args.out.clone();
+            // The run future is polled on this (main) thread, which spawns the
+            // service child: its parent-death signal is tied to this thread.
+            let result = runtime.block_on(async {
+                tokio::select! {
+                    result = run::ingest(args) => result,
+                    _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
+                }
+            });
+            finish(result, out.as_deref())
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)] // the table is this program's output
+fn finish(result: Result<report::Report, String>, out: Option<&std::path::Path>) -> ExitCode {
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.table());
+    if let Some(path) = out {
+        if let Err(error) = report.write_json(path) {
+            eprintln!("loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("loadgen: results written to {}", path.display());
+    }
+    if report.verified {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("loadgen: verification FAILED");
+        ExitCode::FAILURE
+    }
+}

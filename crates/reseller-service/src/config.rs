@@ -66,7 +66,15 @@ impl Config {
             http: HttpLimits::default(),
             registration_burst: 10,
             registration_interval: Duration::from_secs(60),
-            ingest_max_concurrent: config::parsed_or(env, "INGEST_MAX_CONCURRENT", 4)?,
+            ingest_max_concurrent: match config::parsed_or(env, "INGEST_MAX_CONCURRENT", 4)? {
+                0 => {
+                    return Err(ConfigError::new(
+                        "INGEST_MAX_CONCURRENT",
+                        "must be at least 1",
+                    ))
+                }
+                n => n,
+            },
         })
     }
 
@@ -105,6 +113,16 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.variable, "INGEST_TOKENS");
+    }
+
+    #[test]
+    fn ingest_concurrency_must_be_positive() {
+        let err = Config::from_env(&[
+            ("DATABASE_URL", "postgres://u@localhost/db"),
+            ("INGEST_MAX_CONCURRENT", "0"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "INGEST_MAX_CONCURRENT");
     }
 
     #[test]

@@ -4,20 +4,19 @@
 //!    (and quarantined), never the batch. A repeat inside the batch: the
 //!    first counts, later ones are duplicates or conflicts.
 //! 2. Catalog references are checked in bulk (three queries per batch).
-//! 3. The orders the batch touches are locked (advisory locks, sorted), so
-//!    batches sharing an order are serialised and the order's projection and
-//!    paid-order counts are computed from a stable set of its events.
-//! 4. Known event ids are duplicates (same content hash) or conflicts; the
-//!    rest are inserted with one statement, and rollups, stock and order
-//!    projections move by what was actually inserted.
+//! 3. Events are inserted with one statement, skipping known ids; an id
+//!    already stored is a duplicate (same content hash) or a conflict.
+//! 4. Rollups, paid-order counts, stock and order projections move by what
+//!    was actually inserted. Every one of these writes is commutative, so
+//!    batches sharing an order need no order lock, and the result is the
+//!    same whatever the arrival order (see `db::ingest` for the lock order
+//!    that keeps concurrent batches free of deadlocks).
 //! 5. Everything commits together; the 200 is built only after the commit.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::sale_event::{
-    bucket_15m, summarize_order, EventType, OrderEvent, Rejection, SaleEvent, SaleEventInput,
-};
+use domain::sale_event::{bucket_15m, EventType, OrderDelta, Rejection, SaleEvent, SaleEventInput};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -25,7 +24,7 @@ use uuid::Uuid;
 
 use crate::db::{
     self,
-    ingest::{OrderCountKey, Quarantined, RollupDelta, RollupKey},
+    ingest::{OrderCountKey, PaidKey, Quarantined, RollupDelta, RollupKey},
 };
 
 /// The answer to a batch.
@@ -171,6 +170,7 @@ fn check_refs(event: &SaleEvent, refs: &db::ingest::CatalogRefs) -> Result<(), R
 
 /// Runs one batch in `tx` (platform scope). The caller commits.
 pub async fn process(tx: &mut db::Tx, events: &[&RawValue]) -> Result<BatchOutcome, sqlx::Error> {
+    let mut phases = Phases::start();
     let now = Utc::now();
     let mut parsed: Vec<Parsed<'_>> = events.iter().map(|raw| parse(raw, now)).collect();
 
@@ -234,61 +234,12 @@ pub async fn process(tx: &mut db::Tx, events: &[&RawValue]) -> Result<BatchOutco
         .filter(|&i| parsed[i].verdict.is_none())
         .collect();
 
-    // Serialise with other batches touching the same orders.
-    let orders: BTreeSet<(Uuid, Uuid)> = candidates
-        .iter()
-        .filter_map(|&i| {
-            parsed[i]
-                .event
-                .as_ref()
-                .map(|(e, _)| (e.reseller_id, e.order_id))
-        })
-        .collect();
-    let mut keys: Vec<i64> = orders
-        .iter()
-        .map(|(r, o)| db::ingest::order_lock_key(*r, *o))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    db::ingest::lock_orders(tx, &keys).await?;
+    phases.mark("parse_and_catalog");
 
-    // Known ids: duplicates or conflicts.
-    let ids: Vec<Uuid> = candidates
-        .iter()
-        .filter_map(|&i| parsed[i].event_id)
-        .collect();
-    let stored = db::ingest::stored_hashes(tx, &ids).await?;
-    for &i in &candidates {
-        if let (Some(id), Some((_, hash))) = (parsed[i].event_id, &parsed[i].event) {
-            if let Some(stored_hash) = stored.get(&id) {
-                parsed[i].verdict = Some(if stored_hash == hash {
-                    Verdict::Duplicate
-                } else {
-                    Verdict::Conflict
-                });
-            }
-        }
-    }
-    let fresh: Vec<usize> = candidates
-        .into_iter()
-        .filter(|&i| parsed[i].verdict.is_none())
-        .collect();
-
-    // The orders' events before this batch, for paid-order counts and the
-    // projections.
-    let fresh_orders: Vec<(Uuid, Uuid)> = fresh
-        .iter()
-        .filter_map(|&i| {
-            parsed[i]
-                .event
-                .as_ref()
-                .map(|(e, _)| (e.reseller_id, e.order_id))
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let earlier = db::ingest::order_events(tx, &fresh_orders).await?;
-
+    // Insert in event-id order (concurrent batches repeating ids then wait
+    // on each other in one order); ids already stored are left out.
+    let mut fresh = candidates;
+    fresh.sort_by_key(|&i| parsed[i].event_id);
     let to_insert: Vec<(&SaleEvent, Vec<u8>)> = fresh
         .iter()
         .filter_map(|&i| parsed[i].event.as_ref().map(|(e, h)| (e, h.clone())))
@@ -297,16 +248,16 @@ pub async fn process(tx: &mut db::Tx, events: &[&RawValue]) -> Result<BatchOutco
         .await?
         .into_iter()
         .collect();
-    // An id that appeared meanwhile (same id under another order): classify.
-    let raced: Vec<Uuid> = fresh
+    phases.mark("insert_events");
+    let known: Vec<Uuid> = fresh
         .iter()
         .filter_map(|&i| parsed[i].event_id)
         .filter(|id| !inserted.contains(id))
         .collect();
-    let raced_hashes = if raced.is_empty() {
+    let stored = if known.is_empty() {
         HashMap::new()
     } else {
-        db::ingest::stored_hashes(tx, &raced).await?
+        db::ingest::stored_hashes(tx, &known).await?
     };
     for &i in &fresh {
         let Some(id) = parsed[i].event_id else {
@@ -315,7 +266,7 @@ pub async fn process(tx: &mut db::Tx, events: &[&RawValue]) -> Result<BatchOutco
         parsed[i].verdict = Some(if inserted.contains(&id) {
             Verdict::Accepted
         } else {
-            match (raced_hashes.get(&id), &parsed[i].event) {
+            match (stored.get(&id), &parsed[i].event) {
                 (Some(stored), Some((_, hash))) if stored == hash => Verdict::Duplicate,
                 _ => Verdict::Conflict,
             }
@@ -327,68 +278,76 @@ pub async fn process(tx: &mut db::Tx, events: &[&RawValue]) -> Result<BatchOutco
         .filter_map(|&i| parsed[i].event.as_ref().map(|(e, _)| e))
         .collect();
 
-    apply_projections(tx, &accepted, earlier).await?;
+    apply_projections(tx, &accepted).await?;
+    phases.mark("projections");
     quarantine(tx, &parsed).await?;
+    phases.mark("quarantine");
+    tracing::debug!(events = parsed.len(), phases = %phases, "ingest phases");
     Ok(outcome(parsed))
+}
+
+/// Wall time of each phase of a batch, for the debug log.
+struct Phases {
+    last: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, took) in &self.done {
+            write!(f, "{name}={:.1}ms ", took.as_secs_f64() * 1000.0)?;
+        }
+        Ok(())
+    }
 }
 
 /// Moves rollups, paid-order counts, stock and order projections by the
 /// accepted events.
-async fn apply_projections(
-    tx: &mut db::Tx,
-    accepted: &[&SaleEvent],
-    earlier: Vec<(Uuid, Uuid, OrderEvent)>,
-) -> Result<(), sqlx::Error> {
-    // Paid (order, bucket) and (order, bucket, ticket type) already counted.
-    let mut counted_orders: HashSet<(Uuid, Uuid, DateTime<Utc>)> = HashSet::new();
-    let mut counted_lines: HashSet<(Uuid, Uuid, DateTime<Utc>, Uuid)> = HashSet::new();
-    let mut history: BTreeMap<(Uuid, Uuid), Vec<OrderEvent>> = BTreeMap::new();
-    for (reseller_id, order_id, e) in earlier {
-        if e.kind == EventType::Paid {
-            let bucket = bucket_15m(e.occurred_at);
-            counted_orders.insert((reseller_id, order_id, bucket));
-            for line in &e.lines {
-                counted_lines.insert((reseller_id, order_id, bucket, line.ticket_type_id));
-            }
-        }
-        history.entry((reseller_id, order_id)).or_default().push(e);
-    }
-
+async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(), sqlx::Error> {
     let mut rollups: BTreeMap<RollupKey, RollupDelta> = BTreeMap::new();
-    let mut order_counts: BTreeMap<OrderCountKey, i64> = BTreeMap::new();
     let mut sold: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
+    let mut orders: BTreeMap<(Uuid, Uuid), OrderDelta> = BTreeMap::new();
+    // Paid keys, and for each the event that names its show and channel.
+    let mut paid_keys: BTreeMap<PaidKey, &SaleEvent> = BTreeMap::new();
+    let rollup_key = |e: &SaleEvent, bucket, ticket_type_id| RollupKey {
+        reseller_id: e.reseller_id,
+        bucket_start: bucket,
+        show_id: e.show_id,
+        ticket_type_id,
+        channel: e.channel.clone(),
+        currency: e.currency.to_string(),
+    };
     for e in accepted {
         let bucket = bucket_15m(e.occurred_at);
-        if e.kind == EventType::Paid && counted_orders.insert((e.reseller_id, e.order_id, bucket)) {
-            *order_counts
-                .entry(OrderCountKey {
-                    reseller_id: e.reseller_id,
-                    bucket_start: bucket,
-                    show_id: e.show_id,
-                    channel: e.channel.clone(),
-                    currency: e.currency.to_string(),
-                })
-                .or_default() += 1;
+        if e.kind == EventType::Paid {
+            paid_keys
+                .entry((e.reseller_id, e.order_id, bucket, Uuid::nil()))
+                .or_insert(e);
         }
         for line in &e.lines {
-            let key = RollupKey {
-                reseller_id: e.reseller_id,
-                bucket_start: bucket,
-                show_id: e.show_id,
-                ticket_type_id: line.ticket_type_id,
-                channel: e.channel.clone(),
-                currency: e.currency.to_string(),
-            };
             match e.kind {
                 EventType::Paid => {
-                    let first_line_of_order = counted_lines.insert((
-                        e.reseller_id,
-                        e.order_id,
-                        bucket,
-                        line.ticket_type_id,
-                    ));
-                    let delta = rollups.entry(key).or_default();
-                    delta.paid_orders += i64::from(first_line_of_order);
+                    paid_keys
+                        .entry((e.reseller_id, e.order_id, bucket, line.ticket_type_id))
+                        .or_insert(e);
+                    let delta = rollups
+                        .entry(rollup_key(e, bucket, line.ticket_type_id))
+                        .or_default();
                     delta.tickets_sold += line.quantity;
                     delta.gross_minor = delta.gross_minor.saturating_add(line.amount_minor());
                     *sold
@@ -396,7 +355,9 @@ async fn apply_projections(
                         .or_default() += line.quantity;
                 }
                 EventType::Refunded => {
-                    let delta = rollups.entry(key).or_default();
+                    let delta = rollups
+                        .entry(rollup_key(e, bucket, line.ticket_type_id))
+                        .or_default();
                     delta.refunded_tickets += line.quantity;
                     delta.refunded_minor = delta.refunded_minor.saturating_add(line.amount_minor());
                     *sold
@@ -406,42 +367,47 @@ async fn apply_projections(
                 EventType::Created | EventType::Cancelled | EventType::Expired => {}
             }
         }
-        history
+        let delta = OrderDelta::of(e);
+        orders
             .entry((e.reseller_id, e.order_id))
-            .or_default()
-            .push(OrderEvent {
-                event_id: e.event_id,
-                kind: e.kind,
-                occurred_at: e.occurred_at,
-                show_id: e.show_id,
-                channel: e.channel.clone(),
-                currency: e.currency.to_string(),
-                lines: e.lines.clone(),
-            });
+            .and_modify(|d| d.merge(&delta))
+            .or_insert(delta);
     }
 
-    let touched: BTreeSet<(Uuid, Uuid)> = accepted
-        .iter()
-        .map(|e| (e.reseller_id, e.order_id))
-        .collect();
-    let summaries: Vec<_> = touched
-        .into_iter()
-        .filter_map(|key| {
-            history
-                .get(&key)
-                .and_then(|events| summarize_order(events))
-                .map(|s| (key, s))
-        })
-        .collect();
+    // A paid order counts once per bucket: only keys new to the table count.
+    let keys: Vec<PaidKey> = paid_keys.keys().copied().collect();
+    let new_keys = db::ingest::insert_paid_keys(tx, &keys).await?;
+    let mut order_counts: BTreeMap<OrderCountKey, i64> = BTreeMap::new();
+    for key in new_keys {
+        let Some(e) = paid_keys.get(&key) else {
+            continue;
+        };
+        let (_, _, bucket, ticket_type_id) = key;
+        if ticket_type_id.is_nil() {
+            *order_counts
+                .entry(OrderCountKey {
+                    reseller_id: e.reseller_id,
+                    bucket_start: bucket,
+                    show_id: e.show_id,
+                    channel: e.channel.clone(),
+                    currency: e.currency.to_string(),
+                })
+                .or_default() += 1;
+        } else {
+            rollups
+                .entry(rollup_key(e, bucket, ticket_type_id))
+                .or_default()
+                .paid_orders += 1;
+        }
+    }
 
     db::ingest::add_rollups(tx, &rollups.into_iter().collect::<Vec<_>>()).await?;
     db::ingest::add_order_counts(tx, &order_counts.into_iter().collect::<Vec<_>>()).await?;
     let sold: Vec<_> = sold.into_iter().filter(|(_, d)| *d != 0).collect();
     db::ingest::add_sold(tx, &sold).await?;
-    db::ingest::upsert_orders(tx, &summaries).await?;
+    db::ingest::merge_orders(tx, &orders.into_iter().collect::<Vec<_>>()).await?;
     Ok(())
 }
-
 /// Keeps rejected and conflicting events (each event id once).
 async fn quarantine(tx: &mut db::Tx, parsed: &[Parsed<'_>]) -> Result<(), sqlx::Error> {
     let conflict_message = "an event with this event_id was already received with other content";

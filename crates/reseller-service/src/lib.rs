@@ -104,7 +104,10 @@ pub async fn run(
 
 /// Periodic clean-up: idempotency records past their 24 hours.
 async fn housekeeping(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_secs(600));
+    // The first run waits a period too: at start-up the tables may not be
+    // migrated yet.
+    let period = Duration::from_secs(600);
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         every.tick().await;
         let purged = async {

@@ -2,15 +2,17 @@
 //! projection and the rollups, all set-based (`UNNEST` of arrays: one
 //! statement per step, whatever the batch size).
 //!
-//! Lock order, the same in every ingest transaction so concurrent batches
-//! cannot deadlock: per-order advisory locks (sorted keys), then the event
-//! log, the rollup rows (sorted by primary key), the ticket types (sorted),
-//! the orders (sorted).
+//! Every write is commutative (inserts that skip known keys, additive
+//! upserts, merges), so concurrent batches need no lock beyond the rows they
+//! write. Each table is written in sorted key order and the tables in one
+//! fixed order (event log, paid-order keys, rollups, order counts, ticket
+//! types, orders), so two batches can wait on each other but never in a
+//! cycle: no deadlock.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::sale_event::{EventType, Line, OrderEvent, OrderSummary, SaleEvent};
+use domain::sale_event::{OrderDelta, SaleEvent};
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -63,22 +65,6 @@ pub async fn catalog_refs(
     Ok(refs)
 }
 
-/// Serialises batches touching the same orders. `keys` must be sorted.
-pub async fn lock_orders(conn: &mut PgConnection, keys: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
-        .bind(keys)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The advisory lock key of an order.
-pub fn order_lock_key(reseller_id: Uuid, order_id: Uuid) -> i64 {
-    let (a, b) = order_id.as_u64_pair();
-    let (c, _) = reseller_id.as_u64_pair();
-    (a ^ b ^ c.rotate_left(17)) as i64
-}
-
 /// Content hashes of the events already stored among `event_ids`.
 pub async fn stored_hashes(
     conn: &mut PgConnection,
@@ -93,56 +79,10 @@ pub async fn stored_hashes(
     Ok(rows.into_iter().collect())
 }
 
-#[derive(sqlx::FromRow)]
-struct StoredEventRow {
-    reseller_id: Uuid,
-    order_id: Uuid,
-    event_id: Uuid,
-    r#type: String,
-    occurred_at: DateTime<Utc>,
-    show_id: Uuid,
-    channel: String,
-    currency: String,
-    lines: sqlx::types::Json<Vec<Line>>,
-}
-
-/// Every stored event of the given orders.
-pub async fn order_events(
-    conn: &mut PgConnection,
-    orders: &[(Uuid, Uuid)],
-) -> Result<Vec<(Uuid, Uuid, OrderEvent)>, sqlx::Error> {
-    let (r, o): (Vec<Uuid>, Vec<Uuid>) = orders.iter().copied().unzip();
-    let rows: Vec<StoredEventRow> = sqlx::query_as(
-        "SELECT e.reseller_id, e.order_id, e.event_id, e.type, e.occurred_at, e.show_id, e.channel, e.currency, e.lines \
-         FROM reseller.sale_events e \
-         JOIN unnest($1::uuid[], $2::uuid[]) AS k(reseller_id, order_id) USING (reseller_id, order_id)",
-    )
-    .bind(&r)
-    .bind(&o)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            Some((
-                row.reseller_id,
-                row.order_id,
-                OrderEvent {
-                    event_id: row.event_id,
-                    kind: EventType::parse(&row.r#type)?,
-                    occurred_at: row.occurred_at,
-                    show_id: row.show_id,
-                    channel: row.channel,
-                    currency: row.currency,
-                    lines: row.lines.0,
-                },
-            ))
-        })
-        .collect())
-}
-
 /// Inserts the events; returns the ids actually inserted (an id that
-/// appeared meanwhile is left out).
+/// appeared meanwhile is left out). `ON CONFLICT` names no index on purpose:
+/// with `(event_id)` alone, a concurrent insert of the same event could
+/// surface on the primary key instead and fail the batch.
 pub async fn insert_events(
     conn: &mut PgConnection,
     events: &[(&SaleEvent, Vec<u8>)],
@@ -181,7 +121,7 @@ pub async fn insert_events(
          SELECT r, e, t, o, s, ord, c, cur, l::jsonb, ref, h \
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::uuid[], $6::uuid[], $7::text[], \
                      $8::text[], $9::text[], $10::text[], $11::bytea[]) AS u(r, e, t, o, s, ord, c, cur, l, ref, h) \
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+         ON CONFLICT DO NOTHING RETURNING event_id",
     )
     .bind(cols.0)
     .bind(cols.1)
@@ -194,6 +134,31 @@ pub async fn insert_events(
     .bind(cols.8)
     .bind(cols.9)
     .bind(cols.10)
+    .fetch_all(conn)
+    .await
+}
+
+/// A paid (order, 15-minute bucket, ticket type) key; the nil ticket type
+/// stands for the order as a whole.
+pub type PaidKey = (Uuid, Uuid, DateTime<Utc>, Uuid);
+
+/// Records paid keys (sorted); returns those that are new.
+pub async fn insert_paid_keys(
+    conn: &mut PgConnection,
+    keys: &[PaidKey],
+) -> Result<Vec<PaidKey>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "INSERT INTO reseller.paid_order_buckets (reseller_id, order_id, bucket_start, ticket_type_id) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[]) \
+         ON CONFLICT DO NOTHING RETURNING reseller_id, order_id, bucket_start, ticket_type_id",
+    )
+    .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.3).collect::<Vec<_>>())
     .fetch_all(conn)
     .await
 }
@@ -328,48 +293,62 @@ pub async fn add_sold(
     Ok(())
 }
 
-/// Writes order projections; `orders` sorted by key.
-pub async fn upsert_orders(
+/// Merges order deltas into the projections (`orders` sorted by key); the
+/// SET clause is `OrderDelta::merge` in SQL.
+pub async fn merge_orders(
     conn: &mut PgConnection,
-    orders: &[((Uuid, Uuid), OrderSummary)],
+    orders: &[((Uuid, Uuid), OrderDelta)],
 ) -> Result<(), sqlx::Error> {
     if orders.is_empty() {
         return Ok(());
     }
-    let summaries = orders.iter().map(|(_, s)| s);
-    let figure =
-        |f: fn(&OrderSummary) -> i64| orders.iter().map(|(_, s)| f(s)).collect::<Vec<i64>>();
-    let instant = |f: fn(&OrderSummary) -> DateTime<Utc>| {
-        orders.iter().map(|(_, s)| f(s)).collect::<Vec<_>>()
-    };
-    sqlx::query(
-        "INSERT INTO reseller.orders (reseller_id, order_id, show_id, channel, currency, status, tickets, gross_minor, \
-           refunded_tickets, refunded_minor, event_count, created_at, paid_at, first_event_at, last_event_at) \
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], \
-           $8::bigint[], $9::bigint[], $10::bigint[], $11::int[], $12::timestamptz[], $13::timestamptz[], \
-           $14::timestamptz[], $15::timestamptz[]) \
-         ON CONFLICT (reseller_id, order_id) DO UPDATE SET show_id = EXCLUDED.show_id, channel = EXCLUDED.channel, \
-           currency = EXCLUDED.currency, status = EXCLUDED.status, tickets = EXCLUDED.tickets, \
-           gross_minor = EXCLUDED.gross_minor, refunded_tickets = EXCLUDED.refunded_tickets, \
-           refunded_minor = EXCLUDED.refunded_minor, event_count = EXCLUDED.event_count, \
-           created_at = EXCLUDED.created_at, paid_at = EXCLUDED.paid_at, \
-           first_event_at = EXCLUDED.first_event_at, last_event_at = EXCLUDED.last_event_at",
-    )
+    let deltas = orders.iter().map(|(_, d)| d);
+    let figure = |f: fn(&OrderDelta) -> i64| orders.iter().map(|(_, d)| f(d)).collect::<Vec<i64>>();
+    let flag = |f: fn(&OrderDelta) -> bool| orders.iter().map(|(_, d)| f(d)).collect::<Vec<bool>>();
+    // The earliest event names the show, channel and currency.
+    let earlier =
+        "(EXCLUDED.first_event_at, EXCLUDED.first_event_id) < (o.first_event_at, o.first_event_id)";
+    sqlx::query(&format!(
+        "INSERT INTO reseller.orders AS o (reseller_id, order_id, first_event_at, first_event_id, show_id, channel, \
+           currency, paid, cancelled, expired, tickets, gross_minor, refunded_tickets, refunded_minor, \
+           created_event_at, paid_at, last_event_at, event_count) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::text[], \
+           $7::text[], $8::bool[], $9::bool[], $10::bool[], $11::bigint[], $12::bigint[], $13::bigint[], \
+           $14::bigint[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::int[]) \
+         ON CONFLICT (reseller_id, order_id) DO UPDATE SET \
+           show_id = CASE WHEN {earlier} THEN EXCLUDED.show_id ELSE o.show_id END, \
+           channel = CASE WHEN {earlier} THEN EXCLUDED.channel ELSE o.channel END, \
+           currency = CASE WHEN {earlier} THEN EXCLUDED.currency ELSE o.currency END, \
+           first_event_id = CASE WHEN {earlier} THEN EXCLUDED.first_event_id ELSE o.first_event_id END, \
+           first_event_at = LEAST(o.first_event_at, EXCLUDED.first_event_at), \
+           paid = o.paid OR EXCLUDED.paid, cancelled = o.cancelled OR EXCLUDED.cancelled, \
+           expired = o.expired OR EXCLUDED.expired, \
+           tickets = o.tickets + EXCLUDED.tickets, gross_minor = o.gross_minor + EXCLUDED.gross_minor, \
+           refunded_tickets = o.refunded_tickets + EXCLUDED.refunded_tickets, \
+           refunded_minor = o.refunded_minor + EXCLUDED.refunded_minor, \
+           created_event_at = LEAST(o.created_event_at, EXCLUDED.created_event_at), \
+           paid_at = LEAST(o.paid_at, EXCLUDED.paid_at), \
+           last_event_at = GREATEST(o.last_event_at, EXCLUDED.last_event_at), \
+           event_count = o.event_count + EXCLUDED.event_count"
+    ))
     .bind(orders.iter().map(|((r, _), _)| *r).collect::<Vec<_>>())
     .bind(orders.iter().map(|((_, o), _)| *o).collect::<Vec<_>>())
-    .bind(summaries.clone().map(|s| s.show_id).collect::<Vec<_>>())
-    .bind(summaries.clone().map(|s| s.channel.as_str()).collect::<Vec<_>>())
-    .bind(summaries.clone().map(|s| s.currency.as_str()).collect::<Vec<_>>())
-    .bind(summaries.clone().map(|s| s.status).collect::<Vec<_>>())
-    .bind(figure(|s| s.tickets))
-    .bind(figure(|s| s.gross_minor))
-    .bind(figure(|s| s.refunded_tickets))
-    .bind(figure(|s| s.refunded_minor))
-    .bind(summaries.clone().map(|s| s.event_count).collect::<Vec<i32>>())
-    .bind(instant(|s| s.created_at))
-    .bind(summaries.map(|s| s.paid_at).collect::<Vec<_>>())
-    .bind(instant(|s| s.first_event_at))
-    .bind(instant(|s| s.last_event_at))
+    .bind(deltas.clone().map(|d| d.first_event_at).collect::<Vec<_>>())
+    .bind(deltas.clone().map(|d| d.first_event_id).collect::<Vec<_>>())
+    .bind(deltas.clone().map(|d| d.show_id).collect::<Vec<_>>())
+    .bind(deltas.clone().map(|d| d.channel.as_str()).collect::<Vec<_>>())
+    .bind(deltas.clone().map(|d| d.currency.as_str()).collect::<Vec<_>>())
+    .bind(flag(|d| d.paid))
+    .bind(flag(|d| d.cancelled))
+    .bind(flag(|d| d.expired))
+    .bind(figure(|d| d.tickets))
+    .bind(figure(|d| d.gross_minor))
+    .bind(figure(|d| d.refunded_tickets))
+    .bind(figure(|d| d.refunded_minor))
+    .bind(deltas.clone().map(|d| d.created_event_at).collect::<Vec<_>>())
+    .bind(deltas.clone().map(|d| d.paid_at).collect::<Vec<_>>())
+    .bind(deltas.clone().map(|d| d.last_event_at).collect::<Vec<_>>())
+    .bind(deltas.map(|d| d.event_count).collect::<Vec<i32>>())
     .execute(conn)
     .await?;
     Ok(())
