@@ -132,23 +132,49 @@ impl Database {
     }
 }
 
+/// An extra readiness detail (a name and a state, e.g. `replica` and
+/// `degraded`) that is reported but does not make the service unready.
+pub type ReadinessDetail = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Option<(&'static str, &'static str)>> + Send>,
+        > + Send
+        + Sync,
+>;
+
+#[derive(Clone)]
+struct Health {
+    db: Database,
+    detail: Option<ReadinessDetail>,
+}
+
 /// `GET /healthz` (the process runs) and `GET /readyz` (its database is
 /// reachable and migrated).
 pub fn health_routes(db: Database) -> Router {
+    health_routes_with(db, None)
+}
+
+/// [`health_routes`] whose `/readyz` body also carries `detail`.
+pub fn health_routes_with(db: Database, detail: Option<ReadinessDetail>) -> Router {
     Router::new()
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(readyz))
-        .with_state(db)
+        .with_state(Health { db, detail })
 }
 
-async fn readyz(State(db): State<Database>) -> Result<Json<serde_json::Value>, Problem> {
-    db.check_ready().await.map_err(|reason| {
+async fn readyz(State(health): State<Health>) -> Result<Json<serde_json::Value>, Problem> {
+    health.db.check_ready().await.map_err(|reason| {
         Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", reason).retry_after(1)
     })?;
-    Ok(Json(serde_json::json!({ "status": "ready" })))
+    let mut body = serde_json::json!({ "status": "ready" });
+    if let Some(detail) = &health.detail {
+        if let Some((name, state)) = detail().await {
+            body[name] = serde_json::Value::from(state);
+        }
+    }
+    Ok(Json(body))
 }
 
 /// One service's database identity.

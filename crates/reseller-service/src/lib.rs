@@ -9,6 +9,8 @@ pub mod db;
 mod error;
 pub mod http;
 pub mod ingest;
+pub mod reads;
+pub mod report;
 
 use std::{future::Future, net::IpAddr, sync::Arc, time::Duration};
 
@@ -35,6 +37,8 @@ pub struct AppState {
     pub registrations: Arc<KeyedLimiter<IpAddr>>,
     /// Ingest transactions allowed at once; past them, 503.
     pub ingest_slots: Arc<tokio::sync::Semaphore>,
+    /// Where report and order reads go (the replica, when there is one).
+    pub reads: reads::Reads,
 }
 
 impl AppState {
@@ -52,11 +56,25 @@ impl AppState {
             100_000,
         ));
         let ingest_slots = Arc::new(tokio::sync::Semaphore::new(config.ingest_max_concurrent));
+        let replica = config.database_read.as_ref().map(|url| {
+            Database::connect_lazy(
+                url.0.clone(),
+                SCHEMA,
+                "reseller-service-reads",
+                platform::db::PoolSettings {
+                    // A dead replica must not hold reads up for long.
+                    acquire_timeout: Duration::from_millis(800),
+                    ..config.pool
+                },
+            )
+        });
+        let reads = reads::Reads::new(db.clone(), replica);
         Self {
             db,
             config: Arc::new(config),
             registrations,
             ingest_slots,
+            reads,
         }
     }
 }
@@ -64,8 +82,22 @@ impl AppState {
 /// The service's routes, without the standard layers (tests add routes of
 /// their own before wrapping).
 pub fn routes(state: AppState) -> Router {
+    let reads = state.reads.clone();
+    let replica: platform::db::ReadinessDetail = Arc::new(move || {
+        let reads = reads.clone();
+        Box::pin(async move {
+            match reads.probe().await {
+                None => None,
+                Some(true) => Some(("replica", "ok")),
+                Some(false) => Some(("replica", "degraded")),
+            }
+        })
+    });
     Router::new()
-        .merge(platform::db::health_routes(state.db.clone()))
+        .merge(platform::db::health_routes_with(
+            state.db.clone(),
+            Some(replica),
+        ))
         .merge(http::router(state))
 }
 

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod catalog_feed;
 pub mod idempotency;
 pub mod ingest;
+pub mod orders;
 pub mod resellers;
 pub mod shows;
 pub mod ticket_types;

@@ -4,8 +4,11 @@
 pub mod api_keys;
 pub mod auth;
 pub mod catalog_feed;
+pub mod csv;
 pub mod ingest;
 pub mod internal;
+pub mod orders;
+pub mod reports;
 pub mod resellers;
 pub mod shows;
 pub mod support;
@@ -74,5 +77,9 @@ pub fn router(state: AppState) -> Router {
             "/internal/v1/ingest/quarantine/{quarantine_id}/replay",
             post(ingest::replay_quarantined),
         )
+        .route("/v1/orders", get(orders::list_orders))
+        .route("/v1/orders/{order_id}", get(orders::get_order))
+        .route("/v1/reports/sales", get(reports::sales_report))
+        .route("/v1/reports/sales/chart.svg", get(reports::sales_chart))
         .with_state(state)
 }

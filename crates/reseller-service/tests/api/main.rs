@@ -10,6 +10,8 @@ mod helpers;
 mod idempotency;
 mod ingest;
 mod ingest_property;
+mod reports;
+mod reports_property;
 mod secrets;
 mod smoke;
 mod tenancy;

@@ -1,0 +1,99 @@
+//! `text/csv` answers (RFC 4180), streamed: rows go from the database
+//! cursor through a small bounded channel to the client, so memory stays
+//! constant however many rows there are, and a slow client slows the query
+//! rather than filling memory.
+
+use std::borrow::Cow;
+
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use tokio::sync::mpsc;
+
+/// Whether the client asked for CSV.
+pub fn wanted(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept.split(',').any(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("text/csv")
+            })
+        })
+}
+
+/// A field, quoted when it holds a comma, quote, or line break.
+pub fn field(value: &str) -> Cow<'_, str> {
+    if value.contains([',', '"', '\r', '\n']) {
+        Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Rows (already formatted lines) waiting to be sent.
+const BUFFERED_CHUNKS: usize = 16;
+/// Lines gathered into one chunk.
+pub const LINES_PER_CHUNK: usize = 256;
+
+/// The sending half: the producer task pushes formatted chunks; a send that
+/// fails means the client went away and the producer should stop.
+pub type Sender = mpsc::Sender<Result<String, std::io::Error>>;
+
+/// A streamed CSV response whose body is produced by `produce`, which gets
+/// the sending half (the header line is sent first).
+pub fn stream<F, Fut>(filename: &str, header_line: String, produce: F) -> Response
+where
+    F: FnOnce(Sender) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(BUFFERED_CHUNKS);
+    tokio::spawn(async move {
+        if tx.send(Ok(header_line)).await.is_ok() {
+            produce(tx).await;
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let mut response = (StatusCode::OK, Body::from_stream(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        assert_eq!(field("web"), "web");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn accept_headers_are_read_loosely() {
+        let mut h = HeaderMap::new();
+        assert!(!wanted(&h));
+        h.insert(
+            header::ACCEPT,
+            "application/json, text/csv;q=0.9".parse().unwrap(),
+        );
+        assert!(wanted(&h));
+    }
+}

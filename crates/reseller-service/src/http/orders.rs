@@ -1,0 +1,231 @@
+//! `GET /v1/orders` (newest first; filters `show_id`, `status`,
+//! `created_from`, `created_to`; JSON pages or, with `Accept: text/csv`, the
+//! whole filtered list streamed) and `GET /v1/orders/{order_id}` (lines,
+//! totals, status and the event history, oldest first). Served from the
+//! read replica when there is one.
+
+use axum::{
+    extract::State,
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use platform::{
+    http::extract::{AppPath, AppQuery},
+    pagination::{Page, PageQuery},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{auth::AuthReseller, csv};
+use crate::{
+    db::orders::{self as db_orders, Order, OrderEventRow, OrderFilter, OrderLine},
+    ApiError, AppState,
+};
+
+const STATUSES: [&str; 6] = [
+    "created",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+    "expired",
+];
+
+#[derive(Debug, Deserialize)]
+pub struct ListOrders {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    show_id: Option<Uuid>,
+    status: Option<String>,
+    created_from: Option<DateTime<Utc>>,
+    created_to: Option<DateTime<Utc>>,
+}
+
+fn encode_cursor(o: &Order) -> Vec<u8> {
+    let mut bytes = o.created_at.timestamp_micros().to_be_bytes().to_vec();
+    bytes.extend_from_slice(o.order_id.as_bytes());
+    bytes
+}
+
+fn decode_cursor(bytes: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
+    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let id = Uuid::from_slice(bytes.get(8..24)?).ok()?;
+    Some((DateTime::from_timestamp_micros(micros)?, id))
+}
+
+/// `GET /v1/orders`.
+pub async fn list_orders(
+    State(state): State<AppState>,
+    auth: AuthReseller,
+    headers: HeaderMap,
+    AppQuery(q): AppQuery<ListOrders>,
+) -> Result<Response, ApiError> {
+    if let Some(status) = &q.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(ApiError::invalid(
+                "status",
+                "invalid_choice",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+    }
+    if let (Some(from), Some(to)) = (q.created_from, q.created_to) {
+        if from >= to {
+            return Err(ApiError::invalid(
+                "created_to",
+                "reversed_range",
+                "must be after created_from",
+            ));
+        }
+    }
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    };
+    let limit = page.limit()?;
+    let before = match page.cursor_bytes()? {
+        None => None,
+        Some(bytes) => Some(decode_cursor(&bytes).ok_or_else(|| {
+            ApiError::invalid(
+                "cursor",
+                "invalid_cursor",
+                "is not a cursor returned by this list",
+            )
+        })?),
+    };
+    let filter = OrderFilter {
+        show_id: q.show_id,
+        status: q.status.clone(),
+        created_from: q.created_from,
+        created_to: q.created_to,
+        before,
+    };
+
+    if csv::wanted(&headers) {
+        return Ok(orders_csv(state, auth.reseller_id, filter));
+    }
+    let mut tx = state.reads.tenant(auth.reseller_id).await?;
+    let rows = db_orders::list(&mut tx, auth.reseller_id, &filter, limit).await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, encode_cursor)).into_response())
+}
+
+const ORDER_CSV_HEADER: &str = "id,show_id,channel,currency,status,tickets,gross_minor,refunded_tickets,refunded_minor,net_minor,created_at,paid_at,first_event_at,last_event_at,event_count\r\n";
+
+fn order_csv_line(o: &Order, out: &mut String) {
+    use std::fmt::Write;
+    let paid_at = o.paid_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let _ = write!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+        o.order_id,
+        o.show_id,
+        csv::field(&o.channel),
+        csv::field(&o.currency),
+        o.status,
+        o.tickets,
+        o.gross_minor,
+        o.refunded_tickets,
+        o.refunded_minor,
+        o.net_minor,
+        o.created_at.to_rfc3339(),
+        paid_at,
+        o.first_event_at.to_rfc3339(),
+        o.last_event_at.to_rfc3339(),
+        o.event_count
+    );
+}
+
+/// Every order matching the filter (no page limit), streamed.
+fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Response {
+    csv::stream(
+        "orders.csv",
+        ORDER_CSV_HEADER.to_owned(),
+        move |tx_out| async move {
+            let result: Result<(), sqlx::Error> = async {
+                let mut tx = state.reads.tenant(reseller_id).await?;
+                let sql = db_orders::list_sql(None);
+                let mut rows = sqlx::query_as::<_, Order>(&sql)
+                    .bind(reseller_id)
+                    .bind(filter.show_id)
+                    .bind(&filter.status)
+                    .bind(filter.created_from)
+                    .bind(filter.created_to)
+                    .bind(filter.before.map(|(at, _)| at))
+                    .bind(filter.before.map(|(_, id)| id))
+                    .fetch(&mut *tx);
+                let mut chunk = String::new();
+                let mut lines = 0;
+                while let Some(order) = rows.try_next().await? {
+                    order_csv_line(&order, &mut chunk);
+                    lines += 1;
+                    if lines == csv::LINES_PER_CHUNK {
+                        if tx_out.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+                            return Ok(());
+                        }
+                        lines = 0;
+                    }
+                }
+                drop(rows);
+                if !chunk.is_empty() {
+                    let _ = tx_out.send(Ok(chunk)).await;
+                }
+                tx.commit().await
+            }
+            .await;
+            if let Err(error) = result {
+                tracing::error!(%error, "order CSV export failed");
+                let _ = tx_out
+                    .send(Err(std::io::Error::other("export failed")))
+                    .await;
+            }
+        },
+    )
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    order: Order,
+    lines: Vec<OrderLine>,
+    /// The event history, oldest first.
+    events: Vec<OrderEventRow>,
+}
+
+/// `GET /v1/orders/{order_id}`.
+pub async fn get_order(
+    State(state): State<AppState>,
+    auth: AuthReseller,
+    AppPath(order_id): AppPath<Uuid>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let mut tx = state.reads.tenant(auth.reseller_id).await?;
+    let order = db_orders::find(&mut tx, auth.reseller_id, order_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let lines = db_orders::lines(&mut tx, auth.reseller_id, order_id).await?;
+    let events = db_orders::events(&mut tx, auth.reseller_id, order_id).await?;
+    tx.commit().await?;
+    Ok(Json(OrderDetail {
+        order,
+        lines,
+        events,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let at = DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
+        let id = Uuid::from_u128(42);
+        let mut bytes = at.timestamp_micros().to_be_bytes().to_vec();
+        bytes.extend_from_slice(id.as_bytes());
+        assert_eq!(decode_cursor(&bytes), Some((at, id)));
+        assert_eq!(decode_cursor(&bytes[..10]), None);
+    }
+}

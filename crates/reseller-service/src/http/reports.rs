@@ -1,0 +1,173 @@
+//! `GET /v1/reports/sales` (JSON, or CSV with `Accept: text/csv`) and
+//! `GET /v1/reports/sales/chart.svg`, from the 15-minute rollups, on the read
+//! replica when there is one.
+
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use futures_util::TryStreamExt;
+use platform::{http::extract::AppQuery, Problem};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use chrono::Offset;
+
+use super::{auth::AuthReseller, csv};
+use crate::{
+    report::{
+        chart::{self, ChartMeta, Series},
+        Granularity, ReportQuery, ReportRow, ReportSpec, RowJson,
+    },
+    ApiError, AppState,
+};
+
+#[derive(Debug, Serialize)]
+pub struct SalesReport {
+    rows: Vec<RowJson>,
+    /// One per currency.
+    totals: Vec<RowJson>,
+}
+
+async fn spec_and_rows(
+    state: &AppState,
+    auth: &AuthReseller,
+    q: &ReportQuery,
+) -> Result<(ReportSpec, Vec<ReportRow>, Vec<ReportRow>), ApiError> {
+    let mut tx = state.reads.tenant(auth.reseller_id).await?;
+    let spec = ReportSpec::parse(&mut tx, q).await?;
+    let (sql, binds) = spec.query(auth.reseller_id);
+    let rows = binds.bind(&sql).fetch_all(&mut *tx).await?;
+    let totals_spec = spec.totals();
+    let (sql, binds) = totals_spec.query(auth.reseller_id);
+    let totals = binds.bind(&sql).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok((spec, rows, totals))
+}
+
+/// `GET /v1/reports/sales`.
+pub async fn sales_report(
+    State(state): State<AppState>,
+    auth: AuthReseller,
+    headers: HeaderMap,
+    AppQuery(q): AppQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    if csv::wanted(&headers) {
+        let mut tx = state.reads.tenant(auth.reseller_id).await?;
+        let spec = ReportSpec::parse(&mut tx, &q).await?;
+        tx.commit().await?;
+        return Ok(report_csv(state, auth.reseller_id, spec));
+    }
+    let (_, rows, totals) = spec_and_rows(&state, &auth, &q).await?;
+    Ok(Json(SalesReport {
+        rows: rows.iter().map(RowJson::from).collect(),
+        totals: totals.iter().map(RowJson::from).collect(),
+    })
+    .into_response())
+}
+
+fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Response {
+    let header = spec.csv_header();
+    csv::stream("sales-report.csv", header, move |tx_out| async move {
+        let result: Result<(), sqlx::Error> = async {
+            let mut tx = state.reads.tenant(reseller_id).await?;
+            let (sql, binds) = spec.query(reseller_id);
+            let mut rows = binds.bind(&sql).fetch(&mut *tx);
+            let mut chunk = String::new();
+            let mut lines = 0;
+            while let Some(row) = rows.try_next().await? {
+                chunk.push_str(&spec.csv_line(&row));
+                lines += 1;
+                if lines == csv::LINES_PER_CHUNK {
+                    if tx_out.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+                        return Ok(());
+                    }
+                    lines = 0;
+                }
+            }
+            drop(rows);
+            if !chunk.is_empty() {
+                let _ = tx_out.send(Ok(chunk)).await;
+            }
+            tx.commit().await
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::error!(%error, "sales report CSV export failed");
+            let _ = tx_out
+                .send(Err(std::io::Error::other("export failed")))
+                .await;
+        }
+    })
+}
+
+/// `GET /v1/reports/sales/chart.svg`: gross and net over time, one pair of
+/// lines per currency and group.
+pub async fn sales_chart(
+    State(state): State<AppState>,
+    auth: AuthReseller,
+    AppQuery(q): AppQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let (spec, rows, _) = spec_and_rows(&state, &auth, &q).await?;
+    if spec.granularity == Granularity::None {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "granularity: a chart needs a time axis, not none",
+        )
+        .into());
+    }
+    let mut lines: BTreeMap<String, (String, Series, Series)> = BTreeMap::new();
+    for row in &rows {
+        let mut group = Vec::new();
+        if let Some(show) = row.show_id {
+            group.push(format!("show {}", &show.to_string()[..8]));
+        }
+        if let Some(tt) = row.ticket_type_id {
+            group.push(format!("ticket type {}", &tt.to_string()[..8]));
+        }
+        if let Some(channel) = &row.channel {
+            group.push(channel.clone());
+        }
+        let suffix = if group.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", group.join(" · "))
+        };
+        let key = format!("{}{suffix}", row.currency);
+        let entry = lines.entry(key).or_insert_with(|| {
+            let series = |what: &str| Series {
+                label: format!("{} {what}{suffix}", row.currency),
+                currency: row.currency.clone(),
+                points: Vec::new(),
+            };
+            (row.currency.clone(), series("gross"), series("net"))
+        });
+        if let Some(at) = row.local_bucket() {
+            entry.1.points.push((at, row.gross_minor));
+            entry.2.points.push((at, row.net_minor()));
+        }
+    }
+    let offset = rows
+        .first()
+        .and_then(|r| r.local_bucket())
+        .map(|b| *b.offset())
+        .unwrap_or(chrono::Utc.fix());
+    let meta = ChartMeta {
+        title: format!("Sales, {}, {}", spec.granularity.as_str(), spec.tz),
+        from: spec.from.with_timezone(&offset),
+        to: spec.to.with_timezone(&offset),
+    };
+    let series: Vec<Series> = lines
+        .into_values()
+        .flat_map(|(_, gross, net)| [gross, net])
+        .collect();
+    let svg = chart::render_svg(&meta, &series);
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        svg,
+    )
+        .into_response())
+}

@@ -1,0 +1,571 @@
+//! The sales report: parameters, their validation, and the SQL over the
+//! 15-minute rollups.
+//!
+//! Time zones are PostgreSQL's own IANA database: buckets are
+//! `date_trunc(field, bucket_start, tz)`, which follows local days, weeks and
+//! months across daylight-saving changes (a local day may have 23 or 25
+//! hours), and zones with 30- or 45-minute offsets, since every local
+//! boundary is also a 15-minute UTC boundary. The cost of a report depends on
+//! the number of 15-minute buckets in its range, never on the number of
+//! events.
+
+pub mod chart;
+
+use std::{collections::HashSet, sync::Mutex};
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, Timelike, Utc};
+use platform::{FieldError, Problem};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ApiError;
+
+/// The query string as sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub tz: Option<String>,
+    pub granularity: Option<String>,
+    pub group_by: Option<String>,
+    pub show_id: Option<Uuid>,
+    pub ticket_type_id: Option<Uuid>,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Minutes15,
+    Hour,
+    Day,
+    Week,
+    Month,
+    None,
+}
+
+impl Granularity {
+    fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "15m" => Self::Minutes15,
+            "hour" => Self::Hour,
+            "day" => Self::Day,
+            "week" => Self::Week,
+            "month" => Self::Month,
+            "none" => Self::None,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Minutes15 => "15m",
+            Self::Hour => "hour",
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::None => "none",
+        }
+    }
+
+    /// The longest range a report of this granularity may cover.
+    pub fn max_range_days(self) -> i64 {
+        match self {
+            Self::Minutes15 => 31,
+            Self::Hour => 93,
+            Self::Day => 1100,
+            Self::Week | Self::Month | Self::None => 7320,
+        }
+    }
+
+    /// The SQL expression of a row's bucket ($4 is the time zone).
+    fn bucket_sql(self) -> Option<&'static str> {
+        match self {
+            Self::Minutes15 => Some("bucket_start"),
+            // Not date_trunc('hour', ..., tz): on a fall-back day it maps both
+            // occurrences of the repeated local hour to one instant. Every
+            // offset is a multiple of 15 minutes, so a local hour starts
+            // this many minutes before the 15-minute bucket.
+            Self::Hour => Some(
+                "(bucket_start - make_interval(mins => extract(minute FROM bucket_start AT TIME ZONE $4)::int))",
+            ),
+            Self::Day => Some("date_trunc('day', bucket_start, $4)"),
+            Self::Week => Some("date_trunc('week', bucket_start, $4)"),
+            Self::Month => Some("date_trunc('month', bucket_start, $4)"),
+            Self::None => None,
+        }
+    }
+}
+
+/// A validated report request.
+#[derive(Debug, Clone)]
+pub struct ReportSpec {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub tz: String,
+    pub granularity: Granularity,
+    pub by_show: bool,
+    pub by_ticket_type: bool,
+    pub by_channel: bool,
+    pub show_id: Option<Uuid>,
+    pub ticket_type_id: Option<Uuid>,
+    pub channel: Option<String>,
+}
+
+fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        format!("{field}: {message}"),
+    )
+    .with_errors(vec![FieldError::new(field, code, message)])
+    .into()
+}
+
+/// Time-zone names PostgreSQL knows, checked once each.
+static KNOWN_ZONES: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+async fn check_zone(conn: &mut PgConnection, tz: &str) -> Result<(), ApiError> {
+    let known = |zones: &Option<HashSet<String>>| zones.as_ref().is_some_and(|z| z.contains(tz));
+    if known(&KNOWN_ZONES.lock().unwrap_or_else(|p| p.into_inner())) {
+        return Ok(());
+    }
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_timezone_names WHERE name = $1)",
+    )
+    .bind(tz)
+    .fetch_one(conn)
+    .await?;
+    if !exists {
+        return Err(invalid(
+            "tz",
+            "unknown_timezone",
+            "is not an IANA time zone name, e.g. Asia/Jakarta",
+        ));
+    }
+    KNOWN_ZONES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashSet::new)
+        .insert(tz.to_owned());
+    Ok(())
+}
+
+/// An instant, or a date taken as local midnight in `tz`.
+async fn bound(
+    conn: &mut PgConnection,
+    field: &str,
+    raw: &Option<String>,
+    tz: &str,
+) -> Result<DateTime<Utc>, ApiError> {
+    let raw = raw
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                field,
+                "required",
+                "is required: an RFC 3339 instant or a YYYY-MM-DD date in tz",
+            )
+        })?;
+    let instant = if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        at.with_timezone(&Utc)
+    } else if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        sqlx::query_scalar("SELECT ($1::date)::timestamp AT TIME ZONE $2")
+            .bind(date)
+            .bind(tz)
+            .fetch_one(conn)
+            .await?
+    } else {
+        return Err(invalid(
+            field,
+            "invalid",
+            "must be an RFC 3339 instant or a YYYY-MM-DD date",
+        ));
+    };
+    if instant.minute() % 15 != 0 || instant.second() != 0 || instant.nanosecond() != 0 {
+        return Err(invalid(
+            field,
+            "misaligned",
+            "must fall on a 15-minute boundary (e.g. 10:00, 10:15, 10:30)",
+        ));
+    }
+    Ok(instant)
+}
+
+impl ReportSpec {
+    pub async fn parse(conn: &mut PgConnection, q: &ReportQuery) -> Result<Self, ApiError> {
+        let tz =
+            q.tz.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .unwrap_or("UTC")
+                .to_owned();
+        if tz.len() > 64 {
+            return Err(invalid(
+                "tz",
+                "unknown_timezone",
+                "is not an IANA time zone name",
+            ));
+        }
+        check_zone(conn, &tz).await?;
+        let granularity = match q.granularity.as_deref() {
+            None | Some("") => Granularity::Day,
+            Some(raw) => Granularity::parse(raw).ok_or_else(|| {
+                invalid(
+                    "granularity",
+                    "invalid_choice",
+                    "must be one of 15m, hour, day, week, month, none",
+                )
+            })?,
+        };
+        let (mut by_show, mut by_ticket_type, mut by_channel) = (false, false, false);
+        for key in q
+            .group_by
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            match key {
+                "show" => by_show = true,
+                "ticket_type" => by_ticket_type = true,
+                "channel" => by_channel = true,
+                _ => {
+                    return Err(invalid(
+                        "group_by",
+                        "invalid_choice",
+                        "is a comma list of show, ticket_type, channel",
+                    ))
+                }
+            }
+        }
+        if let Some(channel) = &q.channel {
+            let ok = (1..=32).contains(&channel.len())
+                && channel
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                return Err(invalid(
+                    "channel",
+                    "invalid",
+                    "is 1 to 32 characters of [a-z0-9_]",
+                ));
+            }
+        }
+        let from = bound(conn, "from", &q.from, &tz).await?;
+        let to = bound(conn, "to", &q.to, &tz).await?;
+        if from >= to {
+            return Err(invalid("to", "reversed_range", "must be after from"));
+        }
+        let limit = granularity.max_range_days();
+        if to - from > Duration::days(limit) {
+            return Err(invalid(
+                "to",
+                "range_too_large",
+                format!(
+                    "a {} report covers at most {limit} days",
+                    granularity.as_str()
+                ),
+            ));
+        }
+        Ok(Self {
+            from,
+            to,
+            tz,
+            granularity,
+            by_show,
+            by_ticket_type,
+            by_channel,
+            show_id: q.show_id,
+            ticket_type_id: q.ticket_type_id,
+            channel: q.channel.clone(),
+        })
+    }
+
+    /// The same request, totalled per currency over the whole range.
+    pub fn totals(&self) -> Self {
+        Self {
+            granularity: Granularity::None,
+            by_show: false,
+            by_ticket_type: false,
+            by_channel: false,
+            ..self.clone()
+        }
+    }
+
+    /// The report's SQL. Binds: $1 reseller, $2 from, $3 to, $4 tz,
+    /// $5 show filter, $6 ticket type filter, $7 channel filter.
+    ///
+    /// Tickets and amounts come from the ticket-type rollup. `paid_orders`
+    /// comes from the order-level rollup unless rows are split or filtered by
+    /// ticket type: there an order with lines of two ticket types is one
+    /// order.
+    pub fn sql(&self) -> String {
+        let bucket = self.granularity.bucket_sql();
+        let mut keys: Vec<&str> = Vec::new();
+        if bucket.is_some() {
+            keys.push("b");
+        }
+        if self.by_show {
+            keys.push("show_id");
+        }
+        if self.by_channel {
+            keys.push("channel");
+        }
+        let order_keys = keys.clone();
+        if self.by_ticket_type {
+            keys.push("ticket_type_id");
+        }
+        keys.push("currency");
+        let per_ticket_type = self.by_ticket_type || self.ticket_type_id.is_some();
+        let select_keys = |keys: &[&str]| {
+            keys.iter()
+                .map(|k| match (*k, bucket) {
+                    ("b", Some(expr)) => format!("{expr} AS b"),
+                    (k, _) => k.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let group = |keys: &[&str]| keys.join(", ");
+        let filters = "reseller_id = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+             AND ($5::uuid IS NULL OR show_id = $5) AND ($7::text IS NULL OR channel = $7)";
+        let tickets = format!(
+            "SELECT {sel}, sum(paid_orders)::bigint AS tt_paid_orders, sum(tickets_sold)::bigint AS tickets_sold, \
+               sum(gross_minor)::bigint AS gross_minor, sum(refunded_tickets)::bigint AS refunded_tickets, \
+               sum(refunded_minor)::bigint AS refunded_minor \
+             FROM reseller.sales_rollup_15m WHERE {filters} AND ($6::uuid IS NULL OR ticket_type_id = $6) \
+             GROUP BY {grp}",
+            sel = select_keys(&keys),
+            grp = group(&keys),
+        );
+        let offset = if bucket.is_some() {
+            "extract(epoch FROM (b AT TIME ZONE $4) - (b AT TIME ZONE 'UTC'))::int"
+        } else {
+            "NULL::int"
+        };
+        let bucket_col = if bucket.is_some() {
+            "b"
+        } else {
+            "NULL::timestamptz"
+        };
+        let col = |name: &str, present: bool, ty: &str| {
+            if present {
+                name.to_owned()
+            } else {
+                format!("NULL::{ty}")
+            }
+        };
+        let head = format!(
+            "{bucket_col} AS bucket_start, {offset} AS utc_offset_s, {} AS show_id, {} AS ticket_type_id, {} AS channel, currency",
+            col("show_id", self.by_show, "uuid"),
+            col("ticket_type_id", self.by_ticket_type, "uuid"),
+            col("channel", self.by_channel, "text"),
+        );
+        let order_by = {
+            let mut k: Vec<&str> = keys.clone();
+            k.retain(|c| *c != "currency");
+            k.push("currency");
+            k.join(", ")
+        };
+        if per_ticket_type {
+            format!(
+                "WITH t AS ({tickets}) SELECT {head}, tt_paid_orders AS paid_orders, tickets_sold, gross_minor, \
+                   refunded_tickets, refunded_minor FROM t ORDER BY {order_by}"
+            )
+        } else {
+            let mut okeys = order_keys;
+            okeys.push("currency");
+            let orders = format!(
+                "SELECT {sel}, sum(paid_orders)::bigint AS paid_orders FROM reseller.sales_orders_15m \
+                 WHERE {filters} GROUP BY {grp}",
+                sel = select_keys(&okeys),
+                grp = group(&okeys),
+            );
+            format!(
+                "WITH t AS ({tickets}), o AS ({orders}) \
+                 SELECT {head}, coalesce(o.paid_orders, 0)::bigint AS paid_orders, coalesce(tickets_sold, 0)::bigint AS tickets_sold, \
+                   coalesce(gross_minor, 0)::bigint AS gross_minor, coalesce(refunded_tickets, 0)::bigint AS refunded_tickets, \
+                   coalesce(refunded_minor, 0)::bigint AS refunded_minor \
+                 FROM t FULL JOIN o USING ({using}) ORDER BY {order_by}",
+                using = okeys.join(", "),
+            )
+        }
+    }
+
+    /// Runs the query as a stream-able `sqlx` query with its binds.
+    pub fn query(&self, reseller_id: Uuid) -> (String, ReportBinds) {
+        (
+            self.sql(),
+            ReportBinds {
+                reseller_id,
+                from: self.from,
+                to: self.to,
+                tz: self.tz.clone(),
+                show_id: self.show_id,
+                ticket_type_id: self.ticket_type_id,
+                channel: self.channel.clone(),
+            },
+        )
+    }
+}
+
+/// The bind values of [`ReportSpec::sql`], in order.
+#[derive(Debug, Clone)]
+pub struct ReportBinds {
+    pub reseller_id: Uuid,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub tz: String,
+    pub show_id: Option<Uuid>,
+    pub ticket_type_id: Option<Uuid>,
+    pub channel: Option<String>,
+}
+
+impl ReportBinds {
+    pub fn bind<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, ReportRow, sqlx::postgres::PgArguments> {
+        sqlx::query_as(sql)
+            .bind(self.reseller_id)
+            .bind(self.from)
+            .bind(self.to)
+            .bind(&self.tz)
+            .bind(self.show_id)
+            .bind(self.ticket_type_id)
+            .bind(&self.channel)
+    }
+}
+
+/// One row of the report (or one total, with no bucket and no keys).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReportRow {
+    pub bucket_start: Option<DateTime<Utc>>,
+    pub utc_offset_s: Option<i32>,
+    pub show_id: Option<Uuid>,
+    pub ticket_type_id: Option<Uuid>,
+    pub channel: Option<String>,
+    pub currency: String,
+    pub paid_orders: i64,
+    pub tickets_sold: i64,
+    pub gross_minor: i64,
+    pub refunded_tickets: i64,
+    pub refunded_minor: i64,
+}
+
+impl ReportRow {
+    /// The bucket with the offset of the report's zone at that instant.
+    pub fn local_bucket(&self) -> Option<DateTime<FixedOffset>> {
+        let offset = FixedOffset::east_opt(self.utc_offset_s.unwrap_or(0))?;
+        self.bucket_start.map(|b| b.with_timezone(&offset))
+    }
+
+    pub fn net_minor(&self) -> i64 {
+        self.gross_minor - self.refunded_minor
+    }
+}
+
+/// A row as answered in JSON: keys not asked for are absent.
+#[derive(Debug, Serialize)]
+pub struct RowJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_type_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    pub currency: String,
+    pub paid_orders: i64,
+    pub tickets_sold: i64,
+    pub gross_minor: i64,
+    pub refunded_tickets: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+impl From<&ReportRow> for RowJson {
+    fn from(r: &ReportRow) -> Self {
+        Self {
+            bucket_start: r
+                .local_bucket()
+                .map(|b| b.to_rfc3339_opts(SecondsFormat::Secs, false)),
+            show_id: r.show_id,
+            ticket_type_id: r.ticket_type_id,
+            channel: r.channel.clone(),
+            currency: r.currency.clone(),
+            paid_orders: r.paid_orders,
+            tickets_sold: r.tickets_sold,
+            gross_minor: r.gross_minor,
+            refunded_tickets: r.refunded_tickets,
+            refunded_minor: r.refunded_minor,
+            net_minor: r.net_minor(),
+        }
+    }
+}
+
+impl ReportSpec {
+    /// The CSV header line, the same columns as the JSON rows.
+    pub fn csv_header(&self) -> String {
+        let mut cols: Vec<&str> = Vec::new();
+        if self.granularity != Granularity::None {
+            cols.push("bucket_start");
+        }
+        if self.by_show {
+            cols.push("show_id");
+        }
+        if self.by_ticket_type {
+            cols.push("ticket_type_id");
+        }
+        if self.by_channel {
+            cols.push("channel");
+        }
+        cols.extend([
+            "currency",
+            "paid_orders",
+            "tickets_sold",
+            "gross_minor",
+            "refunded_tickets",
+            "refunded_minor",
+            "net_minor",
+        ]);
+        cols.join(",") + "\r\n"
+    }
+
+    /// One row as a CSV line.
+    pub fn csv_line(&self, r: &ReportRow) -> String {
+        let j = RowJson::from(r);
+        let mut fields: Vec<String> = Vec::new();
+        if self.granularity != Granularity::None {
+            fields.push(j.bucket_start.unwrap_or_default());
+        }
+        if self.by_show {
+            fields.push(j.show_id.map(|u| u.to_string()).unwrap_or_default());
+        }
+        if self.by_ticket_type {
+            fields.push(j.ticket_type_id.map(|u| u.to_string()).unwrap_or_default());
+        }
+        if self.by_channel {
+            fields.push(crate::http::csv::field(j.channel.as_deref().unwrap_or("")).into_owned());
+        }
+        fields.push(crate::http::csv::field(&j.currency).into_owned());
+        for n in [
+            j.paid_orders,
+            j.tickets_sold,
+            j.gross_minor,
+            j.refunded_tickets,
+            j.refunded_minor,
+            j.net_minor,
+        ] {
+            fields.push(n.to_string());
+        }
+        fields.join(",") + "\r\n"
+    }
+}

@@ -1,0 +1,299 @@
+//! The sales report and the order listings.
+
+use axum::http::StatusCode;
+use chrono::{Duration, DurationRound, Utc};
+use serde_json::{json, Value};
+use test_support::TestRequest;
+use uuid::Uuid;
+
+use crate::{
+    helpers::TestApp,
+    ingest::{catalog, event, post_batch},
+};
+
+fn at(e: &mut Value, when: chrono::DateTime<Utc>) {
+    e["occurred_at"] = json!(when.to_rfc3339());
+}
+
+/// Parses a CSV body into rows of fields (no quoted fields are expected).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_daily_report_sums_paid_and_refunded_lines_and_counts_orders_once() {
+    let app = TestApp::spawn().await;
+    let c = catalog(&app, "Report").await;
+    let day = (Utc::now() - Duration::days(2))
+        .duration_trunc(Duration::days(1))
+        .unwrap();
+    let order = Uuid::new_v4().to_string();
+    let mut paid = event(&c, "order.paid", &order, 2);
+    // Two ticket types in one order.
+    paid["lines"] = json!([
+        { "ticket_type_id": c.ticket_types[0], "quantity": 2, "unit_price_minor": 150000 },
+        { "ticket_type_id": c.ticket_types[1], "quantity": 1, "unit_price_minor": 150000 }
+    ]);
+    at(&mut paid, day + Duration::hours(10));
+    let mut refund = event(&c, "order.refunded", &order, 1);
+    at(&mut refund, day + Duration::days(1) + Duration::hours(9));
+    let body = post_batch(&app, &[refund, paid]).await.json();
+    assert_eq!(body["accepted"], 2);
+
+    let from = day.format("%Y-%m-%d");
+    let to = (day + Duration::days(2)).format("%Y-%m-%d");
+    let uri = format!("/v1/reports/sales?from={from}&to={to}&granularity=day");
+    let report = app
+        .call(TestRequest::get(&uri).bearer(&c.reseller.key))
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    let report = report.json();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    assert_eq!(
+        rows[0]["bucket_start"],
+        format!("{}T00:00:00+00:00", day.format("%Y-%m-%d"))
+    );
+    assert_eq!(
+        rows[0]["paid_orders"], 1,
+        "an order with two ticket types is one order"
+    );
+    assert_eq!(rows[0]["tickets_sold"], 3);
+    assert_eq!(rows[0]["gross_minor"], 450_000);
+    assert_eq!(rows[1]["refunded_tickets"], 1);
+    assert_eq!(rows[1]["net_minor"], -150_000);
+    assert_eq!(
+        report["totals"],
+        json!([{
+            "currency": "IDR", "paid_orders": 1, "tickets_sold": 3, "gross_minor": 450000,
+            "refunded_tickets": 1, "refunded_minor": 150000, "net_minor": 300000
+        }])
+    );
+
+    // Grouped by ticket type, the order shows in each of its ticket types.
+    let by_tt = app
+        .call(TestRequest::get(format!("{uri}&group_by=ticket_type")).bearer(&c.reseller.key))
+        .await
+        .json();
+    let first_day: Vec<&Value> = by_tt["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["paid_orders"] == 1)
+        .collect();
+    assert_eq!(first_day.len(), 2);
+    assert_eq!(by_tt["totals"][0]["paid_orders"], 1);
+
+    // CSV: the same rows, with a header.
+    let csv = app
+        .call(
+            TestRequest::get(&uri)
+                .bearer(&c.reseller.key)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let lines = csv_rows(&csv.text());
+    assert_eq!(
+        lines[0],
+        [
+            "bucket_start",
+            "currency",
+            "paid_orders",
+            "tickets_sold",
+            "gross_minor",
+            "refunded_tickets",
+            "refunded_minor",
+            "net_minor"
+        ]
+    );
+    assert_eq!(lines.len(), 1 + rows.len());
+    for (line, row) in lines[1..].iter().zip(rows) {
+        assert_eq!(line[0], row["bucket_start"].as_str().unwrap());
+        assert_eq!(line[4], row["gross_minor"].to_string());
+        assert_eq!(line[7], row["net_minor"].to_string());
+    }
+
+    let svg = app
+        .call(
+            TestRequest::get(format!("/v1/reports/sales/chart.svg?from={from}&to={to}"))
+                .bearer(&c.reseller.key),
+        )
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert!(svg
+        .header("content-type")
+        .unwrap()
+        .starts_with("image/svg+xml"));
+    assert!(svg.text().contains("<svg"));
+}
+
+#[tokio::test]
+async fn bad_report_parameters_are_clear_400s() {
+    let app = TestApp::spawn().await;
+    let r = app.register("Params").await;
+    let cases = [
+        ("to=2026-11-02", "from", "required"),
+        (
+            "from=2026-11-01T10:07:00Z&to=2026-11-02",
+            "from",
+            "misaligned",
+        ),
+        (
+            "from=2026-11-01&to=2026-11-02&tz=Mars/Olympus",
+            "tz",
+            "unknown_timezone",
+        ),
+        ("from=2026-11-02&to=2026-11-01", "to", "reversed_range"),
+        (
+            "from=2026-01-01&to=2026-03-01&granularity=15m",
+            "to",
+            "range_too_large",
+        ),
+        (
+            "from=2026-11-01&to=2026-11-02&granularity=fortnight",
+            "granularity",
+            "invalid_choice",
+        ),
+        (
+            "from=2026-11-01&to=2026-11-02&group_by=show,venue",
+            "group_by",
+            "invalid_choice",
+        ),
+        ("from=yesterday&to=2026-11-02", "from", "invalid"),
+        (
+            "from=2026-11-01&to=2026-11-02&channel=Web%20Shop",
+            "channel",
+            "invalid",
+        ),
+    ];
+    for (query, field, code) in cases {
+        let problem = app
+            .call(TestRequest::get(format!("/v1/reports/sales?{query}")).bearer(&r.key))
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{query}: {problem}");
+    }
+    let problem = app
+        .call(
+            TestRequest::get("/v1/reports/sales?from=2026-01-01&to=2026-03-01&granularity=15m")
+                .bearer(&r.key),
+        )
+        .await
+        .json();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("31 days"),
+        "the limit is named: {problem}"
+    );
+}
+
+#[tokio::test]
+async fn orders_are_listed_newest_first_filtered_paged_and_detailed() {
+    let app = TestApp::spawn().await;
+    let c = catalog(&app, "Orders").await;
+    let other = catalog(&app, "Other tenant").await;
+    let base = (Utc::now() - Duration::days(1))
+        .duration_trunc(Duration::minutes(15))
+        .unwrap();
+    let mut events = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let order = Uuid::new_v4().to_string();
+        let mut created = event(&c, "order.created", &order, 1);
+        at(&mut created, base + Duration::minutes(i * 10));
+        events.push(created);
+        if i % 2 == 0 {
+            let mut paid = event(&c, "order.paid", &order, 1);
+            at(&mut paid, base + Duration::minutes(i * 10 + 3));
+            events.push(paid);
+        }
+        ids.push(order);
+    }
+    events.reverse();
+    assert_eq!(post_batch(&app, &events).await.json()["accepted"], 11);
+    let foreign = Uuid::new_v4().to_string();
+    post_batch(&app, &[event(&other, "order.created", &foreign, 1)]).await;
+
+    let mut seen = Vec::new();
+    let mut uri = "/v1/orders?limit=3".to_owned();
+    loop {
+        let page = app
+            .call(TestRequest::get(&uri).bearer(&c.reseller.key))
+            .await
+            .json();
+        for o in page["data"].as_array().unwrap() {
+            seen.push(o["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("/v1/orders?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(seen, newest_first);
+
+    let paid = app
+        .call(TestRequest::get("/v1/orders?status=paid").bearer(&c.reseller.key))
+        .await
+        .json();
+    assert_eq!(paid["data"].as_array().unwrap().len(), 4);
+    let window = app
+        .call(
+            TestRequest::get(format!(
+                "/v1/orders?created_from={}&created_to={}",
+                (base + Duration::minutes(10))
+                    .to_rfc3339()
+                    .replace('+', "%2B"),
+                (base + Duration::minutes(30))
+                    .to_rfc3339()
+                    .replace('+', "%2B")
+            ))
+            .bearer(&c.reseller.key),
+        )
+        .await
+        .json();
+    assert_eq!(window["data"].as_array().unwrap().len(), 2, "{window}");
+
+    let detail = app
+        .call(TestRequest::get(format!("/v1/orders/{}", ids[0])).bearer(&c.reseller.key))
+        .await
+        .json();
+    assert_eq!(detail["status"], "paid");
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["order.created", "order.paid"],
+        "history oldest first"
+    );
+    assert_eq!(detail["lines"][0]["quantity"], 1);
+
+    app.call(TestRequest::get(format!("/v1/orders/{foreign}")).bearer(&c.reseller.key))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    app.call(TestRequest::get("/v1/orders?status=lost").bearer(&c.reseller.key))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+    let csv = app
+        .call(
+            TestRequest::get("/v1/orders")
+                .bearer(&c.reseller.key)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    let lines = csv_rows(&csv.text());
+    assert_eq!(lines[0][0], "id");
+    assert_eq!(lines.len(), 8);
+    assert!(!csv.text().contains(&foreign));
+}
