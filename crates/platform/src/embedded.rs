@@ -219,6 +219,25 @@ impl Cluster {
         programs: &ServerPrograms,
         options: &ClusterOptions,
     ) -> Result<Self, EmbeddedError> {
+        Self::start_inner(programs, options, None)
+    }
+
+    /// Starts a streaming replica of `primary` in `options.dir`: the first
+    /// time, its data directory is a `pg_basebackup -R` of the primary (so it
+    /// starts as a hot standby following the primary); later starts reuse it.
+    pub fn start_replica(
+        programs: &ServerPrograms,
+        primary: &Cluster,
+        options: &ClusterOptions,
+    ) -> Result<Self, EmbeddedError> {
+        Self::start_inner(programs, options, Some(primary))
+    }
+
+    fn start_inner(
+        programs: &ServerPrograms,
+        options: &ClusterOptions,
+        primary: Option<&Cluster>,
+    ) -> Result<Self, EmbeddedError> {
         let run_as = unprivileged_user()?;
         let dir = absolute(&options.dir)?;
         let pgdata = dir.join("pgdata");
@@ -239,7 +258,10 @@ impl Cluster {
             }
         }
         if !pgdata.join("PG_VERSION").exists() {
-            initdb(programs, run_as, &pgdata, options.durable)?;
+            match primary {
+                None => initdb(programs, run_as, &pgdata, options.durable)?,
+                Some(primary) => base_backup(programs, run_as, primary, &pgdata)?,
+            }
         }
         clear_stale_lock(&pgdata)?;
 
@@ -330,7 +352,11 @@ impl Cluster {
                     });
                 }
             }
-            if postmaster_status(&self.pgdata).as_deref() == Some("ready") {
+            // A hot standby says `standby` once it accepts connections.
+            if matches!(
+                postmaster_status(&self.pgdata).as_deref(),
+                Some("ready" | "standby")
+            ) {
                 return Ok(());
             }
             if started.elapsed() > limit {
@@ -452,6 +478,50 @@ fn initdb(
         status: output.status.to_string(),
         output: text,
     })
+}
+
+/// Copies `primary` into `pgdata` as a standby that streams from it.
+fn base_backup(
+    programs: &ServerPrograms,
+    run_as: Option<RunAs>,
+    primary: &Cluster,
+    pgdata: &Path,
+) -> Result<(), EmbeddedError> {
+    let mut command = Command::new(programs.program("pg_basebackup"));
+    command
+        .arg("-h")
+        .arg(primary.socket_dir())
+        .arg("-p")
+        .arg(primary.port().to_string())
+        .args([
+            "-U",
+            SUPERUSER,
+            "-X",
+            "stream",
+            "-R",
+            "--no-sync",
+            "--checkpoint=fast",
+            "-D",
+        ])
+        .arg(pgdata)
+        .stdin(Stdio::null());
+    if let Some(user) = run_as {
+        command
+            .uid(user.uid)
+            .gid(user.gid)
+            .env("HOME", pgdata)
+            .current_dir(pgdata);
+    }
+    let output = command.output().map_err(io_err("running pg_basebackup"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(EmbeddedError::ProgramFailed {
+            program: "pg_basebackup".into(),
+            status: output.status.to_string(),
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
 }
 
 /// The status word PostgreSQL writes on line 8 of `postmaster.pid`

@@ -289,6 +289,31 @@ impl PrivateCluster {
         }
     }
 
+    /// A streaming replica of this cluster (a hot standby made with
+    /// `pg_basebackup -R`), which the test may stop and start too.
+    pub fn start_replica(&self) -> PrivateCluster {
+        let primary = self
+            .cluster
+            .as_ref()
+            .expect("the private cluster is running");
+        let dir = unique_temp_dir("replica");
+        let mut options = ClusterOptions::new(&dir);
+        options.durable = false;
+        let cluster = Cluster::start_replica(&self.programs, primary, &options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        spawn_reaper(&dir, cluster.pid());
+        PrivateCluster {
+            cluster: Some(cluster),
+            programs: self.programs.clone(),
+            options,
+        }
+    }
+
+    /// A superuser connection to the `ticketing` database.
+    pub fn superuser(&self) -> PgConnectOptions {
+        self.options_for(SUPERUSER)
+    }
+
     fn options_for(&self, role: &str) -> PgConnectOptions {
         let cluster = self
             .cluster
