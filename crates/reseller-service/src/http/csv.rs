@@ -74,6 +74,39 @@ where
     response
 }
 
+/// Sends rows from a database stream as CSV chunks of [`LINES_PER_CHUNK`]
+/// lines. `Ok(false)`: the client went away and the caller should stop.
+pub async fn pump<T, S>(
+    mut rows: S,
+    out: &Sender,
+    mut line: impl FnMut(&T, &mut String),
+) -> Result<bool, sqlx::Error>
+where
+    S: futures_util::Stream<Item = Result<T, sqlx::Error>> + Unpin,
+{
+    use futures_util::TryStreamExt;
+    let mut chunk = String::new();
+    let mut lines = 0;
+    while let Some(row) = rows.try_next().await? {
+        line(&row, &mut chunk);
+        lines += 1;
+        if lines == LINES_PER_CHUNK {
+            if out.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+                return Ok(false);
+            }
+            lines = 0;
+        }
+    }
+    Ok(chunk.is_empty() || out.send(Ok(chunk)).await.is_ok())
+}
+
+/// Ends a stream whose export failed: logged, and the body is cut off (the
+/// client sees a truncated transfer, not a complete-looking file).
+pub async fn fail(out: &Sender, what: &str, error: sqlx::Error) {
+    tracing::error!(%error, "{what} CSV export failed");
+    let _ = out.send(Err(std::io::Error::other("export failed"))).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,6 @@ use axum::{
     Json,
 };
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
 use platform::{
     http::extract::{AppPath, AppQuery},
     pagination::{Page, PageQuery},
@@ -144,11 +143,11 @@ fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Respon
     csv::stream(
         "orders.csv",
         ORDER_CSV_HEADER.to_owned(),
-        move |tx_out| async move {
+        move |out| async move {
             let result: Result<(), sqlx::Error> = async {
                 let mut tx = state.reads.tenant(reseller_id).await?;
                 let sql = db_orders::list_sql(None);
-                let mut rows = sqlx::query_as::<_, Order>(&sql)
+                let rows = sqlx::query_as::<_, Order>(&sql)
                     .bind(reseller_id)
                     .bind(filter.show_id)
                     .bind(&filter.status)
@@ -157,30 +156,14 @@ fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Respon
                     .bind(filter.before.map(|(at, _)| at))
                     .bind(filter.before.map(|(_, id)| id))
                     .fetch(&mut *tx);
-                let mut chunk = String::new();
-                let mut lines = 0;
-                while let Some(order) = rows.try_next().await? {
-                    order_csv_line(&order, &mut chunk);
-                    lines += 1;
-                    if lines == csv::LINES_PER_CHUNK {
-                        if tx_out.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
-                            return Ok(());
-                        }
-                        lines = 0;
-                    }
+                if csv::pump(rows, &out, order_csv_line).await? {
+                    tx.commit().await?;
                 }
-                drop(rows);
-                if !chunk.is_empty() {
-                    let _ = tx_out.send(Ok(chunk)).await;
-                }
-                tx.commit().await
+                Ok(())
             }
             .await;
             if let Err(error) = result {
-                tracing::error!(%error, "order CSV export failed");
-                let _ = tx_out
-                    .send(Err(std::io::Error::other("export failed")))
-                    .await;
+                csv::fail(&out, "order", error).await;
             }
         },
     )

@@ -8,7 +8,6 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use futures_util::TryStreamExt;
 use platform::{http::extract::AppQuery, Problem};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -70,35 +69,19 @@ pub async fn sales_report(
 
 fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Response {
     let header = spec.csv_header();
-    csv::stream("sales-report.csv", header, move |tx_out| async move {
+    csv::stream("sales-report.csv", header, move |out| async move {
         let result: Result<(), sqlx::Error> = async {
             let mut tx = state.reads.tenant(reseller_id).await?;
             let (sql, binds) = spec.query(reseller_id);
-            let mut rows = binds.bind(&sql).fetch(&mut *tx);
-            let mut chunk = String::new();
-            let mut lines = 0;
-            while let Some(row) = rows.try_next().await? {
-                chunk.push_str(&spec.csv_line(&row));
-                lines += 1;
-                if lines == csv::LINES_PER_CHUNK {
-                    if tx_out.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
-                        return Ok(());
-                    }
-                    lines = 0;
-                }
+            let rows = binds.bind(&sql).fetch(&mut *tx);
+            if csv::pump(rows, &out, |row, chunk| chunk.push_str(&spec.csv_line(row))).await? {
+                tx.commit().await?;
             }
-            drop(rows);
-            if !chunk.is_empty() {
-                let _ = tx_out.send(Ok(chunk)).await;
-            }
-            tx.commit().await
+            Ok(())
         }
         .await;
         if let Err(error) = result {
-            tracing::error!(%error, "sales report CSV export failed");
-            let _ = tx_out
-                .send(Err(std::io::Error::other("export failed")))
-                .await;
+            csv::fail(&out, "sales report", error).await;
         }
     })
 }
