@@ -12,27 +12,9 @@ use test_support::{tokens, TestRequest};
 use uuid::Uuid;
 
 use crate::{
-    helpers::TestApp,
+    helpers::{Rng, TestApp},
     ingest::{catalog, Catalog, BATCH},
 };
-
-/// xorshift64*: deterministic per seed, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 #[derive(Clone)]
 struct Ev {

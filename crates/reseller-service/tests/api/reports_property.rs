@@ -16,26 +16,9 @@ use test_support::TestRequest;
 use uuid::Uuid;
 
 use crate::{
-    helpers::TestApp,
+    helpers::{Rng, TestApp},
     ingest::{catalog, post_batch},
 };
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 #[derive(Clone)]
 struct Line {
