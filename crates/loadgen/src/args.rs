@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 usage: loadgen ingest --events N [options]
+       loadgen reports --events N[,M...] [--queries Q] [--csv-rows R] [--out FILE.json]
 
 Plays the core order service against reseller-service's ingest endpoint
 (POST /internal/v1/sale-events/batch) and compares it with PostgreSQL's COPY
@@ -24,6 +25,14 @@ options:
   --out FILE.json       also write the results as JSON
   -h, --help            this text
 
+reports: benchmarks the read side (sales report, order pages, CSV export)
+over events written directly with SQL, for each size in increasing order.
+  --events N[,M...]     event-log sizes (each 1 to 100000000)
+  --queries Q           timed requests per measurement (default 50, 1 to 100000)
+  --csv-rows R          CSV rows streamed at the largest size (default 1000000;
+                        0 skips the CSV measurement)
+  --out FILE.json       also write the results as JSON
+
 DATABASE_URL unset: an embedded PostgreSQL in a fresh temporary directory.
 DATABASE_URL set: that server (its user must be able to create roles).";
 
@@ -37,6 +46,7 @@ pub const MAX_SENDERS: usize = 256;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Ingest(IngestArgs),
+    Reports(ReportsArgs),
     /// Internal: run reseller-service in this process (the child of a run).
     ServeReseller,
     Help,
@@ -55,6 +65,16 @@ pub struct IngestArgs {
     pub out: Option<PathBuf>,
 }
 
+/// The `reports` subcommand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportsArgs {
+    /// Event-log sizes, increasing, without repeats.
+    pub sizes: Vec<usize>,
+    pub queries: usize,
+    pub csv_rows: usize,
+    pub out: Option<PathBuf>,
+}
+
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut args = args.into_iter();
@@ -63,6 +83,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     };
     match command.as_str() {
         "ingest" => parse_ingest(args).map(|a| a.map_or(Command::Help, Command::Ingest)),
+        "reports" => parse_reports(args).map(|a| a.map_or(Command::Help, Command::Reports)),
         "__serve-reseller" => match args.next() {
             None => Ok(Command::ServeReseller),
             Some(extra) => Err(format!("unexpected argument `{extra}`")),
@@ -145,6 +166,62 @@ fn parse_ingest(args: impl Iterator<Item = String>) -> Result<Option<IngestArgs>
         seed,
         out,
     }))
+}
+
+/// `Ok(None)` for `--help`.
+fn parse_reports(args: impl Iterator<Item = String>) -> Result<Option<ReportsArgs>, String> {
+    let mut sizes = None;
+    let mut queries = 50;
+    let mut csv_rows = 1_000_000;
+    let mut out = None;
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args
+                    .next()
+                    .filter(|v| !v.starts_with("--"))
+                    .ok_or_else(|| format!("{name} needs {what}")),
+            }
+        };
+        match name.as_str() {
+            "--events" => sizes = Some(size_list(&name, &value("a comma list of numbers")?)?),
+            "--queries" => queries = number(&name, &value("a number")?, 1, 100_000)?,
+            "--csv-rows" => csv_rows = number(&name, &value("a number")?, 0, MAX_EVENTS)?,
+            "--out" => {
+                let path = value("a file name")?;
+                if path.is_empty() {
+                    return Err("--out needs a file name".into());
+                }
+                out = Some(PathBuf::from(path));
+            }
+            "-h" | "--help" if inline.is_some() => return Err(format!("{name} takes no value")),
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok(Some(ReportsArgs {
+        sizes: sizes.ok_or("--events N[,M...] is required")?,
+        queries,
+        csv_rows,
+        out,
+    }))
+}
+
+/// `1000000,10_000_000`: sizes sorted increasing, repeats dropped.
+pub fn size_list(name: &str, raw: &str) -> Result<Vec<usize>, String> {
+    let mut sizes = raw
+        .split(',')
+        .map(|part| number(name, part.trim(), 1, MAX_EVENTS))
+        .collect::<Result<Vec<_>, _>>()?;
+    sizes.sort_unstable();
+    sizes.dedup();
+    Ok(sizes)
 }
 
 /// min(2000, N/10).
@@ -235,9 +312,36 @@ mod tests {
             "ingest --events 10 --out=",
             "egress --events 10",
             "__serve-reseller extra",
+            "reports",
+            "reports --events",
+            "reports --events 10,",
+            "reports --events 10,x",
+            "reports --events 0,10",
+            "reports --events 10 --queries 0",
+            "reports --events 10 --frobnicate",
         ] {
             assert!(parse_str(line).is_err(), "`{line}` was accepted");
         }
+    }
+
+    fn reports(line: &str) -> ReportsArgs {
+        match parse_str(line) {
+            Ok(Command::Reports(a)) => a,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn report_sizes_are_a_sorted_comma_list() {
+        let a = reports("reports --events 10000000,1_000_000");
+        assert_eq!(a.sizes, vec![1_000_000, 10_000_000]);
+        assert_eq!((a.queries, a.csv_rows, a.out), (50, 1_000_000, None));
+        let a = reports("reports --events=200000 --queries 20 --csv-rows 100000 --out /tmp/r.json");
+        assert_eq!(a.sizes, vec![200_000]);
+        assert_eq!((a.queries, a.csv_rows), (20, 100_000));
+        assert_eq!(a.out, Some(PathBuf::from("/tmp/r.json")));
+        assert_eq!(size_list("--events", "5, 3,5"), Ok(vec![3, 5]));
+        assert_eq!(parse_str("reports --help"), Ok(Command::Help));
     }
 
     #[test]

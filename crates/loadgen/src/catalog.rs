@@ -137,7 +137,7 @@ pub async fn create(client: &reqwest::Client, service: &Service) -> Result<Catal
     Ok(catalog)
 }
 
-async fn post(
+pub async fn post(
     client: &reqwest::Client,
     service: &Service,
     path: &str,
@@ -166,7 +166,7 @@ async fn post(
     serde_json::from_str(&text).map_err(|e| format!("POST {path}: the answer is not JSON: {e}"))
 }
 
-fn id_of(value: &Value, what: &str) -> Result<Uuid, String> {
+pub fn id_of(value: &Value, what: &str) -> Result<Uuid, String> {
     value["id"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -182,7 +182,7 @@ pub fn clip(text: &str) -> String {
     clipped
 }
 
-fn registration(name: &str) -> Value {
+pub fn registration(name: &str) -> Value {
     json!({
         "name": name,
         "contact_email": "ops@example.com",
@@ -195,7 +195,7 @@ fn registration(name: &str) -> Value {
     })
 }
 
-fn show(name: &str) -> Value {
+pub fn show(name: &str) -> Value {
     let now = Utc::now();
     json!({
         "name": name,

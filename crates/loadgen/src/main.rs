@@ -9,6 +9,13 @@
 //!                [--duplicates F] [--naive-sample M] [--gzip] [--seed S] [--out FILE.json]
 //! ```
 //!
+//! ```text
+//! loadgen reports --events N[,M...] [--queries Q] [--csv-rows R] [--out FILE.json]
+//! ```
+//!
+//! `reports` benchmarks the read side (sales reports, order pages, the CSV
+//! export) over event logs of the given sizes, written directly with SQL.
+//!
 //! Exit codes: 0 verified, 1 failed (an error, or acknowledged events not
 //! stored exactly once), 2 usage error.
 
@@ -18,6 +25,7 @@ mod catalog;
 mod env;
 mod memory;
 mod report;
+mod reports;
 mod run;
 mod send;
 mod verify;
@@ -63,6 +71,44 @@ fn main() -> ExitCode {
             });
             finish(result, out.as_deref())
         }
+        Command::Reports(args) => {
+            let out = args.out.clone();
+            let result = runtime.block_on(async {
+                tokio::select! {
+                    result = reports::run(args) => result,
+                    _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
+                }
+            });
+            finish_reports(result, out.as_deref())
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)] // the table is this program's output
+fn finish_reports(
+    result: Result<reports::ReadReport, String>,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.table());
+    if let Some(path) = out {
+        if let Err(error) = report.write_json(path) {
+            eprintln!("loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("loadgen: results written to {}", path.display());
+    }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("loadgen: a consistency check or a report comparison FAILED");
+        ExitCode::FAILURE
     }
 }
 

@@ -1,5 +1,5 @@
 //! The service's memory, read from `/proc/<pid>/status`: `VmRSS` sampled
-//! every 100 ms (the peak is reported) and `VmHWM` (the kernel's own
+//! every 100 ms by default (the peak is reported) and `VmHWM` (the kernel's own
 //! high-water mark) at the end.
 
 use std::{
@@ -20,10 +20,15 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn start(pid: u32) -> Self {
+        Self::start_every(pid, Duration::from_millis(100))
+    }
+
+    /// Samples every `period`.
+    pub fn start_every(pid: u32, period: Duration) -> Self {
         let peak_kb = Arc::new(AtomicU64::new(0));
         let peak = peak_kb.clone();
         let task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_millis(100));
+            let mut every = tokio::time::interval(period);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 every.tick().await;

@@ -5,9 +5,13 @@
 //! `date_trunc(field, bucket_start, tz)`, which follows local days, weeks and
 //! months across daylight-saving changes (a local day may have 23 or 25
 //! hours), and zones with 30- or 45-minute offsets, since every local
-//! boundary is also a 15-minute UTC boundary. The cost of a report depends on
-//! the number of 15-minute buckets in its range, never on the number of
-//! events.
+//! boundary is also a 15-minute UTC boundary.
+//!
+//! Cost: a report reads the rollup rows of its range, at most one per
+//! 15-minute bucket, show, ticket type, channel and currency. For a busy
+//! reseller that is close to one row per two events (measured in
+//! `docs/benchmarks/reports.json`), so today a report's cost still grows
+//! with the events of its range; coarser pre-aggregates are the planned fix.
 
 pub mod chart;
 
