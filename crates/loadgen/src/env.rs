@@ -385,6 +385,32 @@ pub async fn serve_reseller() -> ExitCode {
     }
 }
 
+/// Stops the service (SIGTERM; a non-zero exit is recorded in `notes`),
+/// closes the admin connection and stops the database. Returns the
+/// database's description for the report. Shared by every subcommand.
+pub async fn tear_down(
+    service: Service,
+    admin: sqlx::PgConnection,
+    database: Database,
+    notes: &mut Vec<String>,
+) -> Result<String, String> {
+    match service.stop().await {
+        Ok(status) if !status.success() => {
+            notes.push(format!("reseller-service exited with {status} on SIGTERM"));
+        }
+        Ok(_) => {}
+        Err(error) => notes.push(error),
+    }
+    let _ = sqlx::Connection::close(admin).await;
+    let description = if database.fresh {
+        "embedded, durable".to_owned()
+    } else {
+        database.description.clone()
+    };
+    database.stop().await?;
+    Ok(description)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

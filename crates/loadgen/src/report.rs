@@ -110,8 +110,7 @@ pub struct Report {
 
 impl Report {
     pub fn write_json(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n").map_err(|e| format!("writing {}: {e}", path.display()))
+        write_json(self, path)
     }
 
     /// The human table.
@@ -279,6 +278,12 @@ pub fn thousands(value: f64) -> String {
         out.insert(0, '-');
     }
     out
+}
+
+/// Writes any result as pretty JSON, for `--out`.
+pub fn write_json(value: &impl serde::Serialize, path: &Path) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -140,20 +140,8 @@ pub async fn ingest(args: IngestArgs) -> Result<Report, String> {
     let service_log = service.log_path.clone();
     let peak_kb = sampler.peak_kb();
     let (_, hwm_kb) = sampler.stop();
-    match service.stop().await {
-        Ok(status) if !status.success() => {
-            messages.push(format!("reseller-service exited with {status} on SIGTERM"));
-        }
-        Ok(_) => {}
-        Err(error) => messages.push(error),
-    }
-    let _ = sqlx::Connection::close(admin).await;
-    let database_description = if database.fresh {
-        "embedded, durable".to_owned()
-    } else {
-        database.description.clone()
-    };
-    database.stop().await?;
+    let database_description =
+        crate::env::tear_down(service, admin, database, &mut messages).await?;
 
     messages.extend(outcome.failures.iter().cloned());
     messages.extend(outcome.anomalies.iter().cloned());

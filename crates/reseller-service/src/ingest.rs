@@ -50,6 +50,10 @@ pub struct EventResult {
     pub message: Option<String>,
 }
 
+/// Why a conflicting event is refused, in the answer and in quarantine.
+const CONFLICT_MESSAGE: &str =
+    "an event with this event_id was already received with other content";
+
 /// How one event of the batch ended.
 #[derive(Debug, Clone)]
 enum Verdict {
@@ -410,14 +414,13 @@ async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(
 }
 /// Keeps rejected and conflicting events (each event id once).
 async fn quarantine(tx: &mut db::Tx, parsed: &[Parsed<'_>]) -> Result<(), sqlx::Error> {
-    let conflict_message = "an event with this event_id was already received with other content";
     let mut seen = HashSet::new();
     let entries: Vec<Quarantined<'_>> = parsed
         .iter()
         .filter_map(|p| {
             let (code, message) = match &p.verdict {
                 Some(Verdict::Rejected(r)) => (r.code, r.message.as_str()),
-                Some(Verdict::Conflict) => ("payload_mismatch", conflict_message),
+                Some(Verdict::Conflict) => ("payload_mismatch", CONFLICT_MESSAGE),
                 _ => return None,
             };
             if let Some(id) = p.event_id {
@@ -469,10 +472,7 @@ fn outcome(parsed: Vec<Parsed<'_>>) -> BatchOutcome {
                 outcome.results.push(result(
                     "conflict",
                     Some("payload_mismatch"),
-                    Some(
-                        "an event with this event_id was already received with other content"
-                            .into(),
-                    ),
+                    Some(CONFLICT_MESSAGE.into()),
                 ));
             }
             Some(Verdict::Rejected(r)) => {

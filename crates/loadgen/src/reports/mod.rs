@@ -173,20 +173,7 @@ pub async fn run(args: ReportsArgs) -> Result<ReadReport, String> {
     };
 
     let service_log = service.log_path.clone();
-    match service.stop().await {
-        Ok(status) if !status.success() => {
-            notes.push(format!("reseller-service exited with {status} on SIGTERM"));
-        }
-        Ok(_) => {}
-        Err(error) => notes.push(error),
-    }
-    let _ = sqlx::Connection::close(admin).await;
-    let database_description = if database.fresh {
-        "embedded, durable".to_owned()
-    } else {
-        database.description.clone()
-    };
-    database.stop().await?;
+    let database_description = crate::env::tear_down(service, admin, database, &mut notes).await?;
 
     let p99_ratio = |f: fn(&SizeResult) -> Option<f64>| match (sizes.first(), sizes.last()) {
         (Some(a), Some(b)) if sizes.len() > 1 => ratio(f(b), f(a)),

@@ -81,8 +81,7 @@ impl ReadReport {
     }
 
     pub fn write_json(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n").map_err(|e| format!("writing {}: {e}", path.display()))
+        crate::report::write_json(self, path)
     }
 
     /// The human table: one column per size.
