@@ -13,16 +13,7 @@ use uuid::Uuid;
 
 use crate::{db, ApiError, AppState};
 
-/// The bearer token of a request, if any.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
+pub use platform::http::extract::bearer;
 
 /// SHA-256 of an API key: what is stored and looked up.
 pub fn key_hash(key: &ApiKeySecret) -> [u8; 32] {
