@@ -3,14 +3,23 @@
 //!
 //! `run(config, listener, shutdown)` is the seam shared by `main`, the stack
 //! launcher and the tests; `app(state)` is the router tests call in-process.
+//! Reseller data is reached only through reseller-service's internal HTTP API
+//! ([`reseller_api`]), never through its tables.
 
+pub mod audit;
+pub mod bootstrap;
 pub mod config;
+pub mod db;
 mod error;
+pub mod http;
+pub mod password;
+pub mod relay;
+pub mod reseller_api;
 
 use std::{future::Future, sync::Arc};
 
 use axum::Router;
-use platform::{db::Database, http, server};
+use platform::{db::Database, server};
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 
@@ -28,6 +37,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/admin");
 pub struct AppState {
     pub db: Database,
     pub config: Arc<Config>,
+    pub reseller: reseller_api::ResellerApi,
+    pub relay: relay::RelayHandle,
 }
 
 impl AppState {
@@ -39,23 +50,30 @@ impl AppState {
             "admin-service",
             config.pool,
         );
+        let reseller = reseller_api::ResellerApi::new(
+            config.reseller_service_url.clone(),
+            config.internal_token.clone(),
+        );
         Self {
             db,
             config: Arc::new(config),
+            reseller,
+            relay: relay::RelayHandle::default(),
         }
     }
 }
 
-/// The service's routes, without the standard layers (tests add routes of
-/// their own before wrapping).
+/// The service's routes, without the standard layers.
 pub fn routes(state: AppState) -> Router {
-    Router::new().merge(platform::db::health_routes(state.db.clone()))
+    Router::new()
+        .merge(http::router(state.clone()))
+        .merge(platform::db::health_routes(state.db.clone()))
 }
 
 /// The complete application: routes wrapped in the standard layers.
 pub fn app(state: AppState) -> Router {
     let limits = state.config.http;
-    http::standard_layers(routes(state), limits)
+    platform::http::standard_layers(routes(state), limits)
 }
 
 /// Serves the service on `listener` until `shutdown` completes.
@@ -69,6 +87,12 @@ pub async fn run(
     }
     let state = AppState::new(config);
     let migrations = state.db.spawn_migrations(&MIGRATOR);
+    let startup = tokio::spawn(bootstrap::after_migrations(state.clone(), migrations));
+    let relay = tokio::spawn(relay::run(
+        state.relay.clone(),
+        state.db.clone(),
+        state.reseller.clone(),
+    ));
     tracing::info!(addr = %listener.local_addr()?, "admin-service listening");
     let result = server::serve(
         listener,
@@ -77,7 +101,8 @@ pub async fn run(
         server::DEFAULT_DRAIN,
     )
     .await;
-    migrations.abort();
+    startup.abort();
+    relay.abort();
     state.db.pool().close().await;
     tracing::info!("admin-service stopped");
     result

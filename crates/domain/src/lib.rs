@@ -3,6 +3,7 @@
 //! input into these types at the edge, and everything past the edge can rely
 //! on them being valid.
 
+pub mod admin;
 pub mod api_key;
 pub mod billing;
 pub mod catalog;

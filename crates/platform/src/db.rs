@@ -119,6 +119,11 @@ impl Database {
         })
     }
 
+    /// Whether this process has applied the migrations.
+    pub fn is_migrated(&self) -> bool {
+        self.migrated.load(Ordering::Acquire)
+    }
+
     /// Ready when migrations are applied and the database answers within 2 s.
     pub async fn check_ready(&self) -> Result<(), &'static str> {
         if !self.migrated.load(Ordering::Acquire) {

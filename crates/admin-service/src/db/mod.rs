@@ -1,0 +1,10 @@
+//! The SQL of admin-service, as free functions over `&mut PgConnection` so
+//! they compose inside one transaction (a change and its audit row commit
+//! together or not at all). Every statement is schema-qualified.
+
+pub mod admins;
+pub mod audit;
+pub mod notices;
+pub mod refunds;
+pub mod sessions;
+pub mod traffic;

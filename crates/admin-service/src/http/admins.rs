@@ -1,0 +1,144 @@
+//! `GET /v1/admins`, `POST /v1/admins`, `PATCH /v1/admins/{admin_id}`:
+//! owners manage admins and their roles. The last active owner can be neither
+//! demoted nor disabled. Disabling or demoting an admin ends their sessions.
+
+use axum::{extract::State, http::StatusCode, Json};
+use domain::{admin::AdminRole, text::EmailAddress};
+use platform::{
+    http::extract::{AppJson, AppPath, AppQuery},
+    pagination::{Page, PageQuery},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::{Admin, OwnerRole};
+use crate::{
+    audit::snapshot,
+    db::{self, admins::Admin as AdminRecord, audit::Entry},
+    password, ApiError, AppState,
+};
+
+/// `GET /v1/admins`.
+pub async fn list_admins(
+    State(state): State<AppState>,
+    _owner: Admin<OwnerRole>,
+    AppQuery(page): AppQuery<PageQuery>,
+) -> Result<Json<Page<AdminRecord>>, ApiError> {
+    let limit = page.limit()?;
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = db::admins::list(&mut conn, page.cursor_uuid()?, limit).await?;
+    Ok(Json(Page::from_rows(rows, limit, |a| {
+        a.admin_id.as_bytes().to_vec()
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdmin {
+    email: String,
+    password: String,
+    role: String,
+}
+
+pub fn parse_role(raw: &str) -> Result<AdminRole, ApiError> {
+    AdminRole::parse(raw).ok_or_else(|| {
+        ApiError::invalid(
+            "role",
+            "invalid_choice",
+            "must be one of owner, support, viewer",
+        )
+    })
+}
+
+/// Validates an e-mail and a password as a new admin's credentials.
+pub fn parse_credentials(email: &str, password: &str) -> Result<EmailAddress, ApiError> {
+    let email = EmailAddress::parse(email)
+        .map_err(|(code, message)| ApiError::invalid("email", code, message))?;
+    domain::admin::check_password(password)
+        .map_err(|(code, message)| ApiError::invalid("password", code, message))?;
+    Ok(email)
+}
+
+/// `POST /v1/admins`.
+pub async fn create_admin(
+    State(state): State<AppState>,
+    owner: Admin<OwnerRole>,
+    AppJson(body): AppJson<NewAdmin>,
+) -> Result<(StatusCode, Json<AdminRecord>), ApiError> {
+    let email = parse_credentials(&body.email, &body.password)?;
+    let role = parse_role(&body.role)?;
+    let hash = password::hash(body.password).await?;
+    let mut tx = state.db.pool().begin().await?;
+    let admin = db::admins::insert(&mut tx, email.as_str(), &hash, role.as_str())
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict("email_taken", "An admin with this e-mail already exists.")
+        })?;
+    db::audit::record(
+        &mut tx,
+        &owner.actor(),
+        Entry {
+            action: "admin.create",
+            target_type: "admin",
+            target_id: Some(admin.admin_id.to_string()),
+            after: Some(snapshot(&admin)?),
+            outcome: "succeeded",
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(admin)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminChange {
+    role: Option<String>,
+    disabled: Option<bool>,
+}
+
+/// `PATCH /v1/admins/{admin_id}`: `role` and/or `disabled`.
+pub async fn update_admin(
+    State(state): State<AppState>,
+    owner: Admin<OwnerRole>,
+    AppPath(admin_id): AppPath<Uuid>,
+    AppJson(body): AppJson<AdminChange>,
+) -> Result<Json<AdminRecord>, ApiError> {
+    let role = body.role.as_deref().map(parse_role).transpose()?;
+    let mut tx = state.db.pool().begin().await?;
+    // Owners first, then the target: every change takes locks in one order.
+    let owners = db::admins::lock_active_owners(&mut tx).await?;
+    let before = db::admins::lock(&mut tx, admin_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let new_role = role.map_or(before.role.clone(), |r| r.as_str().to_owned());
+    let disabled = body.disabled.unwrap_or(before.disabled);
+    let stays_active_owner = new_role == "owner" && !disabled;
+    if owners.contains(&admin_id) && owners.len() == 1 && !stays_active_owner {
+        return Err(ApiError::conflict(
+            "last_owner",
+            "This is the last active owner; make another admin owner first.",
+        ));
+    }
+    let after = db::admins::update(&mut tx, admin_id, &new_role, disabled).await?;
+    if after.disabled || after.role != before.role {
+        db::sessions::revoke_all(&mut tx, admin_id).await?;
+    }
+    db::audit::record(
+        &mut tx,
+        &owner.actor(),
+        Entry {
+            action: "admin.update",
+            target_type: "admin",
+            target_id: Some(admin_id.to_string()),
+            before: Some(snapshot(&before)?),
+            after: Some(snapshot(&after)?),
+            outcome: "succeeded",
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(after))
+}

@@ -1,0 +1,305 @@
+//! Forced refunds. An admin requests one from a ticket (`POST
+//! /v1/support-tickets/{id}/refunds`): checked against the order (it must be
+//! the ticket's reseller's, and the amount not more than was paid and not yet
+//! refunded or requested), written to the outbox with its audit row and a
+//! notice for the ticket, all in one transaction. The core order service
+//! reads the outbox (`GET /internal/v1/refund-requests?status=pending`),
+//! carries the refund out and reports `complete` or `fail`; the outcome goes
+//! to the ticket as a notice. Its `order.refunded` event then reaches the
+//! reseller's report through the ingest.
+
+use axum::{extract::State, http::StatusCode, Json};
+use chrono::{DateTime, Utc};
+use domain::admin::{RefundLedger, RefundRefusal};
+use platform::{
+    http::extract::{AppJson, AppPath, AppQuery},
+    pagination::{Page, PageQuery},
+};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::auth::{Admin, CoreCaller, SupportRole};
+use crate::{
+    audit::snapshot,
+    db::{
+        self,
+        audit::{Actor, Entry},
+        refunds::RefundRequest,
+    },
+    ApiError, AppState,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRefund {
+    order_id: Uuid,
+    reason: String,
+    amount_minor: Option<i64>,
+}
+
+fn field<T: serde::de::DeserializeOwned>(value: &Value, name: &str) -> Result<T, ApiError> {
+    value
+        .get(name)
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| ApiError::Upstream(format!("reseller-service answer without {name}")))
+}
+
+/// `POST /v1/support-tickets/{ticket_id}/refunds`.
+pub async fn request_refund(
+    State(state): State<AppState>,
+    admin: Admin<SupportRole>,
+    AppPath(ticket_id): AppPath<Uuid>,
+    AppJson(body): AppJson<NewRefund>,
+) -> Result<(StatusCode, Json<RefundRequest>), ApiError> {
+    let reason = domain::text::bounded(&body.reason, 1, 500)
+        .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;
+    let ticket: Value = state
+        .reseller
+        .get(&format!("/internal/v1/support-tickets/{ticket_id}"), &[])
+        .await?;
+    let reseller_id: Uuid = field(&ticket, "reseller_id")?;
+    let order: Value = match state
+        .reseller
+        .get(
+            &format!(
+                "/internal/v1/resellers/{reseller_id}/orders/{}",
+                body.order_id
+            ),
+            &[],
+        )
+        .await
+    {
+        Err(ApiError::NotFound) => {
+            return Err::<_, ApiError>(ApiError::invalid(
+                "order_id",
+                "unknown_order",
+                "is not an order of this ticket's reseller",
+            ))
+        }
+        other => other?,
+    };
+
+    let mut tx = state.db.pool().begin().await?;
+    db::refunds::lock_order(&mut tx, body.order_id).await?;
+    let (completed, pending) = db::refunds::order_totals(&mut tx, body.order_id).await?;
+    let ledger = RefundLedger {
+        paid_minor: field(&order, "gross_minor")?,
+        refunded_minor: field(&order, "refunded_minor")?,
+        completed_requests_minor: completed,
+        pending_requests_minor: pending,
+    };
+    let amount = ledger
+        .check_request(body.amount_minor)
+        .map_err(|refusal| match refusal {
+            RefundRefusal::NothingLeft => ApiError::conflict(
+                "nothing_to_refund",
+                "Everything paid on this order is refunded or already requested.",
+            ),
+            RefundRefusal::NotPositive => {
+                ApiError::invalid("amount_minor", "must_be_positive", "must be at least 1")
+            }
+            RefundRefusal::ExceedsRefundable { left } => ApiError::invalid(
+                "amount_minor",
+                "exceeds_refundable",
+                format!(
+                    "must be at most {left}: what was paid and is not yet refunded or requested"
+                ),
+            ),
+        })?;
+    let currency: String = field(&order, "currency")?;
+    let request = db::refunds::insert(
+        &mut tx,
+        &RefundRequest {
+            refund_id: Uuid::now_v7(),
+            ticket_id,
+            reseller_id,
+            order_id: body.order_id,
+            amount_minor: amount,
+            currency: currency.clone(),
+            reason: reason.clone(),
+            status: "pending".into(),
+            requested_by: admin.admin_id,
+            requested_at: Utc::now(),
+            resolved_at: None,
+            failure_reason: None,
+        },
+    )
+    .await?;
+    db::notices::insert(
+        &mut tx,
+        ticket_id,
+        &format!(
+            "A refund of {amount} (minor units, {currency}) on order {} was requested: {reason}",
+            body.order_id
+        ),
+    )
+    .await?;
+    db::audit::record(
+        &mut tx,
+        &admin.actor(),
+        Entry {
+            action: "refund.request",
+            target_type: "order",
+            target_id: Some(body.order_id.to_string()),
+            reason: Some(reason),
+            before: Some(snapshot(&ledger_json(&ledger))?),
+            after: Some(snapshot(&request)?),
+            outcome: "succeeded",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.relay.wake();
+    Ok((StatusCode::CREATED, Json(request)))
+}
+
+fn ledger_json(l: &RefundLedger) -> Value {
+    serde_json::json!({
+        "paid_minor": l.paid_minor,
+        "refunded_minor": l.refunded_minor,
+        "completed_requests_minor": l.completed_requests_minor,
+        "pending_requests_minor": l.pending_requests_minor,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListRefunds {
+    status: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn encode_cursor(r: &RefundRequest) -> Vec<u8> {
+    let mut bytes = r.requested_at.timestamp_micros().to_be_bytes().to_vec();
+    bytes.extend_from_slice(r.refund_id.as_bytes());
+    bytes
+}
+
+fn decode_cursor(bytes: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
+    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let id = Uuid::from_slice(bytes.get(8..24)?).ok()?;
+    Some((DateTime::from_timestamp_micros(micros)?, id))
+}
+
+/// `GET /internal/v1/refund-requests?status=pending`: oldest first.
+pub async fn list_refund_requests(
+    State(state): State<AppState>,
+    _core: CoreCaller,
+    AppQuery(q): AppQuery<ListRefunds>,
+) -> Result<Json<Page<RefundRequest>>, ApiError> {
+    if q.status
+        .as_deref()
+        .is_some_and(|s| !matches!(s, "pending" | "completed" | "failed"))
+    {
+        return Err(ApiError::invalid(
+            "status",
+            "invalid_choice",
+            "must be one of pending, completed, failed",
+        ));
+    }
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let after = match page.cursor_bytes()? {
+        None => None,
+        Some(bytes) => Some(decode_cursor(&bytes).ok_or_else(|| {
+            ApiError::invalid(
+                "cursor",
+                "invalid_cursor",
+                "is not a cursor returned by this list",
+            )
+        })?),
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = db::refunds::list(&mut conn, q.status.as_deref(), None, after, limit).await?;
+    Ok(Json(Page::from_rows(rows, limit, encode_cursor)))
+}
+
+/// Moves a pending request to `completed` or `failed`. Repeating the same
+/// report answers the request again (the core service may retry); the other
+/// report on a settled request is 409.
+async fn settle(
+    state: &AppState,
+    actor: &Actor,
+    refund_id: Uuid,
+    status: &'static str,
+    failure_reason: Option<String>,
+) -> Result<Json<RefundRequest>, ApiError> {
+    let mut tx = state.db.pool().begin().await?;
+    let before = db::refunds::lock(&mut tx, refund_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if before.status == status {
+        return Ok(Json(before));
+    }
+    if before.status != "pending" {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            format!("This refund request is already {}.", before.status),
+        ));
+    }
+    let after = db::refunds::resolve(&mut tx, refund_id, status, failure_reason.as_deref()).await?;
+    let notice = match &failure_reason {
+        None => format!(
+            "The refund of {} (minor units, {}) on order {} was carried out.",
+            after.amount_minor, after.currency, after.order_id
+        ),
+        Some(reason) => format!(
+            "The refund of {} (minor units, {}) on order {} failed: {reason}",
+            after.amount_minor, after.currency, after.order_id
+        ),
+    };
+    db::notices::insert(&mut tx, after.ticket_id, &notice).await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Entry {
+            action: if status == "completed" {
+                "refund.complete"
+            } else {
+                "refund.fail"
+            },
+            target_type: "refund_request",
+            target_id: Some(refund_id.to_string()),
+            reason: failure_reason,
+            before: Some(snapshot(&before)?),
+            after: Some(snapshot(&after)?),
+            outcome: "succeeded",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.relay.wake();
+    Ok(Json(after))
+}
+
+/// `POST /internal/v1/refund-requests/{id}/complete`.
+pub async fn complete_refund_request(
+    State(state): State<AppState>,
+    core: CoreCaller,
+    AppPath(refund_id): AppPath<Uuid>,
+) -> Result<Json<RefundRequest>, ApiError> {
+    settle(&state, &core.actor(), refund_id, "completed", None).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failure {
+    reason: String,
+}
+
+/// `POST /internal/v1/refund-requests/{id}/fail` with a `reason`.
+pub async fn fail_refund_request(
+    State(state): State<AppState>,
+    core: CoreCaller,
+    AppPath(refund_id): AppPath<Uuid>,
+    AppJson(body): AppJson<Failure>,
+) -> Result<Json<RefundRequest>, ApiError> {
+    let reason = domain::text::bounded(&body.reason, 1, 500)
+        .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;
+    settle(&state, &core.actor(), refund_id, "failed", Some(reason)).await
+}

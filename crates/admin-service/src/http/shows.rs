@@ -1,0 +1,159 @@
+//! `GET /v1/shows` (every reseller's shows, each with its traffic mark) and
+//! `PUT /v1/shows/{show_id}/traffic` (mark a show `normal`, `high` or
+//! `extreme`). A mark that changes is appended to the traffic-designations
+//! feed in the same transaction, with its audit row.
+
+use axum::{extract::State, Json};
+use domain::admin::TrafficLevel;
+use platform::http::extract::{AppJson, AppPath, AppQuery};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    auth::{Admin, AnyRole, OwnerRole},
+    resellers::query_pairs,
+};
+use crate::{
+    audit::snapshot,
+    db::{self, audit::Entry, traffic::Designation},
+    ApiError, AppState,
+};
+
+/// Largest `expected_peak_rps` accepted.
+pub const MAX_PEAK_RPS: i64 = 10_000_000;
+
+#[derive(Debug, Deserialize)]
+pub struct ListShows {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    reseller_id: Option<Uuid>,
+}
+
+/// `GET /v1/shows`: reseller-service's page, each show with `traffic` (its
+/// mark, or null).
+pub async fn list_shows(
+    State(state): State<AppState>,
+    _admin: Admin<AnyRole>,
+    AppQuery(q): AppQuery<ListShows>,
+) -> Result<Json<Value>, ApiError> {
+    let query = query_pairs(&[
+        ("limit", q.limit.map(|l| l.to_string())),
+        ("cursor", q.cursor),
+        ("reseller_id", q.reseller_id.map(|r| r.to_string())),
+    ]);
+    let mut page: Value = state.reseller.get("/internal/v1/shows", &query).await?;
+    let shows = page
+        .get_mut("data")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| ApiError::Upstream("shows page without data".into()))?;
+    let ids: Vec<Uuid> = shows
+        .iter()
+        .filter_map(|s| s.get("id")?.as_str()?.parse().ok())
+        .collect();
+    let mut conn = state.db.pool().acquire().await?;
+    let marks = db::traffic::for_shows(&mut conn, &ids).await?;
+    for show in shows.iter_mut() {
+        let id = show
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Uuid>().ok());
+        let mark = marks.iter().find(|m| Some(m.show_id) == id);
+        show["traffic"] = match mark {
+            Some(mark) => snapshot(mark)?,
+            None => Value::Null,
+        };
+    }
+    Ok(Json(page))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficMark {
+    level: String,
+    expected_peak_rps: Option<i64>,
+    note: Option<String>,
+}
+
+/// `PUT /v1/shows/{show_id}/traffic`.
+pub async fn mark_show_traffic(
+    State(state): State<AppState>,
+    owner: Admin<OwnerRole>,
+    AppPath(show_id): AppPath<Uuid>,
+    AppJson(body): AppJson<TrafficMark>,
+) -> Result<Json<Designation>, ApiError> {
+    let level = TrafficLevel::parse(&body.level).ok_or_else(|| {
+        ApiError::invalid(
+            "level",
+            "invalid_choice",
+            "must be one of normal, high, extreme",
+        )
+    })?;
+    if body
+        .expected_peak_rps
+        .is_some_and(|rps| !(0..=MAX_PEAK_RPS).contains(&rps))
+    {
+        return Err(ApiError::invalid(
+            "expected_peak_rps",
+            "out_of_range",
+            format!("must be between 0 and {MAX_PEAK_RPS}"),
+        ));
+    }
+    let note = body
+        .note
+        .as_deref()
+        .map(|n| domain::text::bounded(n, 0, 500))
+        .transpose()
+        .map_err(|(code, message)| ApiError::invalid("note", code, message))?
+        .filter(|n| !n.is_empty());
+    // The show must exist; its reseller is recorded with the mark.
+    let show: Value = state
+        .reseller
+        .get(&format!("/internal/v1/shows/{show_id}"), &[])
+        .await?;
+    let reseller_id: Uuid = show
+        .get("reseller_id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::Upstream("show without reseller_id".into()))?;
+
+    let mut tx = state.db.pool().begin().await?;
+    let before = db::traffic::lock(&mut tx, show_id).await?;
+    let wanted = Designation {
+        show_id,
+        reseller_id,
+        level: level.as_str().to_owned(),
+        expected_peak_rps: body.expected_peak_rps,
+        note,
+        updated_by: owner.admin_id,
+        updated_at: chrono::Utc::now(),
+    };
+    let unchanged = before.as_ref().is_some_and(|b| {
+        b.level == wanted.level
+            && b.expected_peak_rps == wanted.expected_peak_rps
+            && b.note == wanted.note
+    });
+    let after = match (&before, unchanged) {
+        (Some(before), true) => before.clone(),
+        _ => db::traffic::upsert(&mut tx, &wanted).await?,
+    };
+    db::audit::record(
+        &mut tx,
+        &owner.actor(),
+        Entry {
+            action: "show.mark_traffic",
+            target_type: "show",
+            target_id: Some(show_id.to_string()),
+            before: before.as_ref().map(snapshot).transpose()?,
+            after: Some(snapshot(&after)?),
+            outcome: "succeeded",
+            ..Entry::default()
+        },
+    )
+    .await?;
+    if !unchanged {
+        db::traffic::append_change(&mut tx, &after).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(after))
+}
