@@ -1,5 +1,6 @@
 //! Mechanics shared by the resource handlers: idempotent creates, versioned
-//! updates (ETag / If-Match), and the client's address.
+//! updates (ETag / If-Match), keyset cursors on `(time, id)`, and the
+//! client's address.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -9,8 +10,10 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use chrono::{DateTime, Utc};
 use platform::{
     idempotency::{self, IdempotencyKey, Replay},
+    pagination::PageQuery,
     Problem,
 };
 use serde::Serialize;
@@ -147,6 +150,43 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
+/// The cursor of a list ordered by `(time, id)`: the row's position, as
+/// microseconds since the epoch and the id.
+pub fn time_id_cursor(at: DateTime<Utc>, id: Uuid) -> Vec<u8> {
+    let mut bytes = at.timestamp_micros().to_be_bytes().to_vec();
+    bytes.extend_from_slice(id.as_bytes());
+    bytes
+}
+
+/// The position a [`time_id_cursor`] holds; 400 when the cursor is not one.
+pub fn time_id_position(page: &PageQuery) -> Result<Option<(DateTime<Utc>, Uuid)>, ApiError> {
+    let Some(bytes) = page.cursor_bytes()? else {
+        return Ok(None);
+    };
+    decode_time_id(&bytes).map(Some).ok_or_else(|| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "cursor: is not a cursor returned by this list",
+        )
+        .with_errors(vec![platform::FieldError::new(
+            "cursor",
+            "invalid_cursor",
+            "is not a cursor returned by this list",
+        )])
+        .into()
+    })
+}
+
+fn decode_time_id(bytes: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
+    if bytes.len() != 24 {
+        return None;
+    }
+    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let id = Uuid::from_slice(bytes.get(8..24)?).ok()?;
+    Some((DateTime::from_timestamp_micros(micros)?, id))
+}
+
 /// The client's IP address, when the request came over a socket.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
@@ -161,5 +201,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_id_cursors_round_trip() {
+        let at = DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
+        let id = Uuid::from_u128(42);
+        let bytes = time_id_cursor(at, id);
+        assert_eq!(decode_time_id(&bytes), Some((at, id)));
+        assert_eq!(decode_time_id(&bytes[..10]), None);
     }
 }
