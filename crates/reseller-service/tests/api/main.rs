@@ -15,4 +15,5 @@ mod reports;
 mod reports_property;
 mod secrets;
 mod smoke;
+mod support_tickets;
 mod tenancy;
