@@ -7,6 +7,8 @@ pub mod catalog_feed;
 pub mod csv;
 pub mod ingest;
 pub mod internal;
+pub mod internal_catalog;
+pub mod internal_reports;
 pub mod internal_support;
 pub mod orders;
 pub mod reports;
@@ -114,6 +116,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/internal/v1/support-tickets/{ticket_id}/resolve",
             post(internal_support::resolve_ticket),
+        )
+        .route(
+            "/internal/v1/resellers/{reseller_id}/orders/{order_id}",
+            get(internal_catalog::get_reseller_order),
+        )
+        .route("/internal/v1/shows", get(internal_catalog::list_all_shows))
+        .route(
+            "/internal/v1/shows/{show_id}",
+            get(internal_catalog::get_any_show),
+        )
+        .route(
+            "/internal/v1/reports/sales-overview",
+            get(internal_reports::sales_overview),
         )
         .with_state(state)
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod idempotency;
 mod ingest;
 mod ingest_property;
+mod internal_reads;
 mod replica;
 mod reports;
 mod reports_property;
