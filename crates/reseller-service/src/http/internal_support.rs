@@ -7,7 +7,7 @@
 
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{FromRequest, Request, State},
     response::{IntoResponse, Response},
     Json,
 };
@@ -17,6 +17,7 @@ use platform::{
     http::extract::{parse_json, AppJson, AppPath, AppQuery},
     idempotency::CreateRequest,
     pagination::{Page, PageQuery},
+    Problem,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
@@ -199,8 +200,11 @@ pub async fn resolve_ticket(
     State(state): State<AppState>,
     _caller: InternalCaller,
     AppPath(ticket_id): AppPath<Uuid>,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let body = Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| Problem::for_status(rejection.status()))?;
     let resolution: Resolution = if body.iter().all(u8::is_ascii_whitespace) {
         Resolution::default()
     } else {

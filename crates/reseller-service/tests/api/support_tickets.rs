@@ -558,6 +558,15 @@ async fn assign_and_resolve_answer_before_and_after_and_a_second_resolve_is_409(
     assert_eq!(last["author"], "platform");
     assert_eq!(last["body"], "Fixed on our side.");
 
+    internal(
+        &app,
+        TestRequest::post(format!("{QUEUE}/{id}/resolve"))
+            .header("content-type", "application/json")
+            .raw_body("{not json"),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST, "invalid_json");
+
     // A resolve without a body at all works too.
     let other = open(&app, &r, "Bodiless").await["id"]
         .as_str()
