@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod currency;
 pub mod reseller;
 pub mod sale_event;
+pub mod support;
 pub mod text;
 pub mod violation;
 

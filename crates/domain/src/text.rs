@@ -27,6 +27,23 @@ pub fn bounded(raw: &str, min: usize, max: usize) -> Result<String, (&'static st
     Ok(value.to_owned())
 }
 
+/// Like [`bounded`], for text of several lines (messages, notes): line
+/// breaks and tabs are allowed, other control characters are not.
+pub fn multiline(raw: &str, min: usize, max: usize) -> Result<String, (&'static str, String)> {
+    let flat: String = raw
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    bounded(&flat, min, max)?;
+    Ok(raw.trim().to_owned())
+}
+
 /// An e-mail address: one `@`, a non-empty local part, a domain with a dot
 /// and no empty labels, at most 254 characters. Stored as given (trimmed);
 /// compared without regard to case.
@@ -90,6 +107,17 @@ mod tests {
         );
         // Characters, not bytes.
         assert!(bounded("ééé", 1, 3).is_ok());
+    }
+
+    #[test]
+    fn multiline_text_keeps_line_breaks_but_not_other_controls() {
+        assert_eq!(multiline(" a\r\nb\tc\n", 1, 20).unwrap(), "a\r\nb\tc");
+        assert_eq!(multiline(" \n ", 1, 20).unwrap_err().0, "required");
+        assert_eq!(
+            multiline("a\u{0}b", 1, 20).unwrap_err().0,
+            "invalid_characters"
+        );
+        assert_eq!(multiline("ab\ncd", 1, 4).unwrap_err().0, "too_long");
     }
 
     #[test]

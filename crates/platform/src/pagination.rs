@@ -98,6 +98,24 @@ impl<T> Page<T> {
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// The cursor of a list ordered by `(time, id)`: the row's position, as
+/// microseconds since the epoch and the id.
+pub fn time_id_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> Vec<u8> {
+    let mut bytes = at.timestamp_micros().to_be_bytes().to_vec();
+    bytes.extend_from_slice(id.as_bytes());
+    bytes
+}
+
+/// The position a [`time_id_cursor`] holds, if `bytes` is one.
+pub fn decode_time_id(bytes: &[u8]) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    if bytes.len() != 24 {
+        return None;
+    }
+    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let id = uuid::Uuid::from_slice(bytes.get(8..24)?).ok()?;
+    Some((chrono::DateTime::from_timestamp_micros(micros)?, id))
+}
+
 /// Base64url without padding.
 pub fn base64url_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -152,6 +170,15 @@ mod tests {
         assert_eq!(base64url_encode(b"hello"), "aGVsbG8");
         assert!(base64url_decode("a").is_none());
         assert!(base64url_decode("ab!d").is_none());
+    }
+
+    #[test]
+    fn time_id_cursors_round_trip() {
+        let at = chrono::DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
+        let id = uuid::Uuid::from_u128(42);
+        let bytes = time_id_cursor(at, id);
+        assert_eq!(decode_time_id(&bytes), Some((at, id)));
+        assert_eq!(decode_time_id(&bytes[..10]), None);
     }
 
     #[test]

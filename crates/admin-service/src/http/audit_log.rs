@@ -6,7 +6,7 @@ use axum::{extract::State, Json};
 use chrono::{DateTime, Utc};
 use platform::{
     http::extract::AppQuery,
-    pagination::{Page, PageQuery},
+    pagination::{decode_time_id, time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -33,15 +33,7 @@ pub struct AuditQuery {
 }
 
 fn encode_cursor(row: &AuditRow) -> Vec<u8> {
-    let mut bytes = row.occurred_at.timestamp_micros().to_be_bytes().to_vec();
-    bytes.extend_from_slice(row.audit_id.as_bytes());
-    bytes
-}
-
-fn decode_cursor(bytes: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
-    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
-    let id = Uuid::from_slice(bytes.get(8..24)?).ok()?;
-    Some((DateTime::from_timestamp_micros(micros)?, id))
+    time_id_cursor(row.occurred_at, row.audit_id)
 }
 
 fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
@@ -77,7 +69,7 @@ pub async fn list_audit_log(
     }
     let before = match page.cursor_bytes()? {
         None => None,
-        Some(bytes) => Some(decode_cursor(&bytes).ok_or_else(|| {
+        Some(bytes) => Some(decode_time_id(&bytes).ok_or_else(|| {
             ApiError::invalid(
                 "cursor",
                 "invalid_cursor",

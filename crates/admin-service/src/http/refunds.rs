@@ -9,11 +9,11 @@
 //! reseller's report through the ingest.
 
 use axum::{extract::State, http::StatusCode, Json};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use domain::admin::{RefundLedger, RefundRefusal};
 use platform::{
     http::extract::{AppJson, AppPath, AppQuery},
-    pagination::{Page, PageQuery},
+    pagination::{decode_time_id, time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -172,15 +172,7 @@ pub struct ListRefunds {
 }
 
 fn encode_cursor(r: &RefundRequest) -> Vec<u8> {
-    let mut bytes = r.requested_at.timestamp_micros().to_be_bytes().to_vec();
-    bytes.extend_from_slice(r.refund_id.as_bytes());
-    bytes
-}
-
-fn decode_cursor(bytes: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
-    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
-    let id = Uuid::from_slice(bytes.get(8..24)?).ok()?;
-    Some((DateTime::from_timestamp_micros(micros)?, id))
+    time_id_cursor(r.requested_at, r.refund_id)
 }
 
 /// `GET /internal/v1/refund-requests?status=pending`: oldest first.
@@ -206,7 +198,7 @@ pub async fn list_refund_requests(
     let limit = page.limit()?;
     let after = match page.cursor_bytes()? {
         None => None,
-        Some(bytes) => Some(decode_cursor(&bytes).ok_or_else(|| {
+        Some(bytes) => Some(decode_time_id(&bytes).ok_or_else(|| {
             ApiError::invalid(
                 "cursor",
                 "invalid_cursor",

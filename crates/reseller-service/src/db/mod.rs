@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod orders;
 pub mod resellers;
 pub mod shows;
+pub mod support_tickets;
 pub mod ticket_types;
 
 use sqlx::{PgPool, Postgres, Transaction};

@@ -96,3 +96,16 @@ pub async fn list(
     .fetch_all(conn)
     .await
 }
+
+/// A show of any reseller, by id (the internal API, in platform scope).
+pub async fn find_by_id(
+    conn: &mut PgConnection,
+    show_id: Uuid,
+) -> Result<Option<Show>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM reseller.shows WHERE show_id = $1"
+    ))
+    .bind(show_id)
+    .fetch_optional(conn)
+    .await
+}

@@ -7,11 +7,15 @@ pub mod catalog_feed;
 pub mod csv;
 pub mod ingest;
 pub mod internal;
+pub mod internal_catalog;
+pub mod internal_reports;
+pub mod internal_support;
 pub mod orders;
 pub mod reports;
 pub mod resellers;
 pub mod shows;
 pub mod support;
+pub mod support_tickets;
 pub mod ticket_types;
 
 use axum::{
@@ -81,5 +85,50 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{order_id}", get(orders::get_order))
         .route("/v1/reports/sales", get(reports::sales_report))
         .route("/v1/reports/sales/chart.svg", get(reports::sales_chart))
+        .route(
+            "/v1/support-tickets",
+            get(support_tickets::list_support_tickets).post(support_tickets::create_support_ticket),
+        )
+        .route(
+            "/v1/support-tickets/{ticket_id}",
+            get(support_tickets::get_support_ticket),
+        )
+        .route(
+            "/v1/support-tickets/{ticket_id}/messages",
+            post(support_tickets::create_support_message),
+        )
+        .route(
+            "/internal/v1/support-tickets",
+            get(internal_support::list_ticket_queue),
+        )
+        .route(
+            "/internal/v1/support-tickets/{ticket_id}",
+            get(internal_support::get_ticket),
+        )
+        .route(
+            "/internal/v1/support-tickets/{ticket_id}/assign",
+            post(internal_support::assign_ticket),
+        )
+        .route(
+            "/internal/v1/support-tickets/{ticket_id}/messages",
+            post(internal_support::create_ticket_message),
+        )
+        .route(
+            "/internal/v1/support-tickets/{ticket_id}/resolve",
+            post(internal_support::resolve_ticket),
+        )
+        .route(
+            "/internal/v1/resellers/{reseller_id}/orders/{order_id}",
+            get(internal_catalog::get_reseller_order),
+        )
+        .route("/internal/v1/shows", get(internal_catalog::list_all_shows))
+        .route(
+            "/internal/v1/shows/{show_id}",
+            get(internal_catalog::get_any_show),
+        )
+        .route(
+            "/internal/v1/reports/sales-overview",
+            get(internal_reports::sales_overview),
+        )
         .with_state(state)
 }

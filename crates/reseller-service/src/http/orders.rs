@@ -16,9 +16,14 @@ use platform::{
     pagination::{Page, PageQuery},
 };
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{auth::AuthReseller, csv};
+use super::{
+    auth::AuthReseller,
+    csv,
+    support::{time_id_cursor, time_id_position},
+};
 use crate::{
     db::orders::{self as db_orders, Order, OrderEventRow, OrderFilter, OrderLine},
     ApiError, AppState,
@@ -44,15 +49,7 @@ pub struct ListOrders {
 }
 
 fn encode_cursor(o: &Order) -> Vec<u8> {
-    let mut bytes = o.created_at.timestamp_micros().to_be_bytes().to_vec();
-    bytes.extend_from_slice(o.order_id.as_bytes());
-    bytes
-}
-
-fn decode_cursor(bytes: &[u8]) -> Option<(DateTime<Utc>, Uuid)> {
-    let micros = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
-    let id = Uuid::from_slice(bytes.get(8..24)?).ok()?;
-    Some((DateTime::from_timestamp_micros(micros)?, id))
+    time_id_cursor(o.created_at, o.order_id)
 }
 
 /// `GET /v1/orders`.
@@ -85,16 +82,7 @@ pub async fn list_orders(
         cursor: q.cursor.clone(),
     };
     let limit = page.limit()?;
-    let before = match page.cursor_bytes()? {
-        None => None,
-        Some(bytes) => Some(decode_cursor(&bytes).ok_or_else(|| {
-            ApiError::invalid(
-                "cursor",
-                "invalid_cursor",
-                "is not a cursor returned by this list",
-            )
-        })?),
-    };
+    let before = time_id_position(&page)?;
     let filter = OrderFilter {
         show_id: q.show_id,
         status: q.status.clone(),
@@ -178,6 +166,27 @@ pub struct OrderDetail {
     events: Vec<OrderEventRow>,
 }
 
+impl OrderDetail {
+    /// `reseller_id`'s order with its lines and events; `None` when that
+    /// reseller has no such order.
+    pub async fn load(
+        conn: &mut PgConnection,
+        reseller_id: Uuid,
+        order_id: Uuid,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        let Some(order) = db_orders::find(conn, reseller_id, order_id).await? else {
+            return Ok(None);
+        };
+        let lines = db_orders::lines(conn, reseller_id, order_id).await?;
+        let events = db_orders::events(conn, reseller_id, order_id).await?;
+        Ok(Some(Self {
+            order,
+            lines,
+            events,
+        }))
+    }
+}
+
 /// `GET /v1/orders/{order_id}`.
 pub async fn get_order(
     State(state): State<AppState>,
@@ -185,30 +194,9 @@ pub async fn get_order(
     AppPath(order_id): AppPath<Uuid>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
-    let order = db_orders::find(&mut tx, auth.reseller_id, order_id)
+    let detail = OrderDetail::load(&mut tx, auth.reseller_id, order_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let lines = db_orders::lines(&mut tx, auth.reseller_id, order_id).await?;
-    let events = db_orders::events(&mut tx, auth.reseller_id, order_id).await?;
     tx.commit().await?;
-    Ok(Json(OrderDetail {
-        order,
-        lines,
-        events,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip() {
-        let at = DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
-        let id = Uuid::from_u128(42);
-        let mut bytes = at.timestamp_micros().to_be_bytes().to_vec();
-        bytes.extend_from_slice(id.as_bytes());
-        assert_eq!(decode_cursor(&bytes), Some((at, id)));
-        assert_eq!(decode_cursor(&bytes[..10]), None);
-    }
+    Ok(Json(detail))
 }

@@ -211,6 +211,18 @@ pub struct ListShows {
     status: Option<String>,
 }
 
+/// 422 unless `raw` is a show status (a list filter).
+pub fn check_status_filter(raw: &Option<String>) -> Result<(), ApiError> {
+    match raw {
+        Some(status) if ShowStatus::parse(status).is_none() => Err(ApiError::invalid(
+            "status",
+            "invalid_choice",
+            "must be one of draft, published, cancelled",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `GET /v1/shows`, in creation order; filter `status`.
 pub async fn list_shows(
     State(state): State<AppState>,
@@ -222,15 +234,7 @@ pub async fn list_shows(
         cursor: query.cursor,
     };
     let limit = page.limit()?;
-    if let Some(status) = &query.status {
-        if ShowStatus::parse(status).is_none() {
-            return Err(ApiError::invalid(
-                "status",
-                "invalid_choice",
-                "must be one of draft, published, cancelled",
-            ));
-        }
-    }
+    check_status_filter(&query.status)?;
     let mut tx = db::tenant(state.db.pool(), auth.reseller_id).await?;
     let rows = db::shows::list(
         &mut tx,

@@ -1,5 +1,6 @@
 //! Mechanics shared by the resource handlers: idempotent creates, versioned
-//! updates (ETag / If-Match), and the client's address.
+//! updates (ETag / If-Match), keyset cursors on `(time, id)`, and the
+//! client's address.
 
 use axum::{
     extract::FromRequestParts,
@@ -7,8 +8,10 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use chrono::{DateTime, Utc};
 use platform::{
     idempotency::{self, IdempotencyKey, Replay},
+    pagination::PageQuery,
     Problem,
 };
 use serde::Serialize;
@@ -143,6 +146,30 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
                 .into()
             })
     }
+}
+
+pub use platform::pagination::time_id_cursor;
+
+/// The position a [`time_id_cursor`] holds; 400 when the cursor is not one.
+pub fn time_id_position(page: &PageQuery) -> Result<Option<(DateTime<Utc>, Uuid)>, ApiError> {
+    let Some(bytes) = page.cursor_bytes()? else {
+        return Ok(None);
+    };
+    platform::pagination::decode_time_id(&bytes)
+        .map(Some)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "cursor: is not a cursor returned by this list",
+            )
+            .with_errors(vec![platform::FieldError::new(
+                "cursor",
+                "invalid_cursor",
+                "is not a cursor returned by this list",
+            )])
+            .into()
+        })
 }
 
 pub use platform::http::extract::ClientAddr;

@@ -14,6 +14,7 @@
 //! with the events of its range; coarser pre-aggregates are the planned fix.
 
 pub mod chart;
+pub mod overview;
 
 use std::{collections::HashSet, sync::Mutex};
 

@@ -74,6 +74,27 @@ impl TestApp {
         response
     }
 
+    /// Asserts that each request `routes` makes is refused with 401 without
+    /// a token, with a wrong one, and with `who`'s API key.
+    pub async fn assert_internal_only(&self, who: &Persona, routes: impl Fn() -> Vec<TestRequest>) {
+        for credential in [None, Some("wrong-token-0123456789"), Some(who.key.as_str())] {
+            for (n, request) in routes().into_iter().enumerate() {
+                let request = match credential {
+                    Some(token) => request.bearer(token),
+                    None => request,
+                };
+                let response = self.call(request).await;
+                assert_eq!(
+                    response.status,
+                    StatusCode::UNAUTHORIZED,
+                    "route {n} with {credential:?}: {}",
+                    response.text()
+                );
+                response.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+            }
+        }
+    }
+
     pub async fn create_show(&self, who: &Persona, name: &str) -> Value {
         let response = self
             .call(

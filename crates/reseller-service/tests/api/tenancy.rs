@@ -24,6 +24,17 @@ async fn reseller_b_gets_404_on_every_id_route_of_reseller_a_and_sees_none_of_it
         .await
         .json();
     let a_key_id = a_keys["data"][0]["id"].as_str().unwrap().to_owned();
+    let ticket = app
+        .call(
+            TestRequest::post("/v1/support-tickets")
+                .bearer(&a.key)
+                .json(
+                    &json!({ "subject": "A's ticket", "category": "other", "message": "private" }),
+                ),
+        )
+        .await
+        .json();
+    let ticket_id = ticket["id"].as_str().unwrap().to_owned();
 
     let matrix = [
         TestRequest::get(format!("/v1/shows/{show_id}")),
@@ -35,6 +46,9 @@ async fn reseller_b_gets_404_on_every_id_route_of_reseller_a_and_sees_none_of_it
         TestRequest::patch(format!("/v1/shows/{show_id}/ticket-types/{tt_id}"))
             .json(&json!({ "capacity": 0 })),
         TestRequest::delete(format!("/v1/api-keys/{a_key_id}")),
+        TestRequest::get(format!("/v1/support-tickets/{ticket_id}")),
+        TestRequest::post(format!("/v1/support-tickets/{ticket_id}/messages"))
+            .json(&json!({ "body": "hijacked" })),
     ];
     for request in matrix {
         app.call(request.bearer(&b.key))
@@ -51,10 +65,13 @@ async fn reseller_b_gets_404_on_every_id_route_of_reseller_a_and_sees_none_of_it
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not_found");
 
-    for uri in ["/v1/shows", "/v1/api-keys", "/v1/me"] {
+    for uri in ["/v1/shows", "/v1/api-keys", "/v1/me", "/v1/support-tickets"] {
         let text = app.call(TestRequest::get(uri).bearer(&b.key)).await.text();
         assert!(
-            !text.contains(show_id) && !text.contains(&a.id) && !text.contains(&a_key_id),
+            !text.contains(show_id)
+                && !text.contains(&a.id)
+                && !text.contains(&a_key_id)
+                && !text.contains(&ticket_id),
             "{uri}: {text}"
         );
     }
@@ -121,6 +138,14 @@ async fn row_level_security_hides_other_tenants_even_from_an_unscoped_query() {
     let b = app.register("RLS B").await;
     app.create_show(&a, "A only").await;
     app.create_show(&b, "B only").await;
+    for who in [&a, &b] {
+        app.call(
+            TestRequest::post("/v1/support-tickets")
+                .bearer(&who.key)
+                .json(&json!({ "subject": "Mine", "category": "other", "message": "only mine" })),
+        )
+        .await;
+    }
 
     // Connect as the service's own role, as the service does.
     use sqlx::Connection;
@@ -144,6 +169,14 @@ async fn row_level_security_hides_other_tenants_even_from_an_unscoped_query() {
         .await
         .unwrap();
     assert_eq!(resellers, 1);
+    for table in ["support_tickets", "support_messages"] {
+        let owners: Vec<uuid::Uuid> =
+            sqlx::query_scalar(&format!("SELECT reseller_id FROM reseller.{table}"))
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(owners, [uuid::Uuid::parse_str(&b.id).unwrap()], "{table}");
+    }
     tx.commit().await.unwrap();
 
     // The setting was transaction-local: the same connection now sees nothing.

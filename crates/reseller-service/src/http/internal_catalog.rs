@@ -1,0 +1,83 @@
+//! What admin-service reads of the resellers' business (`INTERNAL_TOKEN`):
+//! shows across resellers, and one reseller's order in the same shape the
+//! reseller reads it. Read from the primary in platform scope; every query
+//! still names the reseller or the object it asks for.
+
+use axum::{extract::State, Json};
+use platform::{
+    http::extract::{AppPath, AppQuery},
+    pagination::{Page, PageQuery},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{auth::InternalCaller, orders::OrderDetail, shows::check_status_filter};
+use crate::{
+    db::{self, shows::Show},
+    ApiError, AppState,
+};
+
+/// `GET /internal/v1/resellers/{reseller_id}/orders/{order_id}`: 404 when
+/// the order is not that reseller's.
+pub async fn get_reseller_order(
+    State(state): State<AppState>,
+    _caller: InternalCaller,
+    AppPath((reseller_id, order_id)): AppPath<(Uuid, Uuid)>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let mut tx = db::platform(state.db.pool()).await?;
+    let detail = OrderDetail::load(&mut tx, reseller_id, order_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(detail))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListAllShows {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    reseller_id: Option<Uuid>,
+    status: Option<String>,
+}
+
+/// `GET /internal/v1/shows`: every reseller's shows in creation order;
+/// filters `reseller_id`, `status`.
+pub async fn list_all_shows(
+    State(state): State<AppState>,
+    _caller: InternalCaller,
+    AppQuery(query): AppQuery<ListAllShows>,
+) -> Result<Json<Page<Show>>, ApiError> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let limit = page.limit()?;
+    check_status_filter(&query.status)?;
+    let mut tx = db::platform(state.db.pool()).await?;
+    let rows = db::shows::list(
+        &mut tx,
+        query.reseller_id,
+        query.status.as_deref(),
+        page.cursor_uuid()?,
+        limit,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |s| {
+        s.show_id.as_bytes().to_vec()
+    })))
+}
+
+/// `GET /internal/v1/shows/{show_id}`.
+pub async fn get_any_show(
+    State(state): State<AppState>,
+    _caller: InternalCaller,
+    AppPath(show_id): AppPath<Uuid>,
+) -> Result<Json<Show>, ApiError> {
+    let mut tx = db::platform(state.db.pool()).await?;
+    let show = db::shows::find_by_id(&mut tx, show_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(show))
+}

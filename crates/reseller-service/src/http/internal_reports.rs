@@ -1,0 +1,26 @@
+//! `GET /internal/v1/reports/sales-overview` for admin-service
+//! (`INTERNAL_TOKEN`): daily sales of every reseller, see
+//! [`crate::report::overview`].
+
+use axum::{extract::State, Json};
+use platform::http::extract::AppQuery;
+
+use super::auth::InternalCaller;
+use crate::{
+    db,
+    report::overview::{Overview, OverviewQuery, OverviewSpec},
+    ApiError, AppState,
+};
+
+/// `GET /internal/v1/reports/sales-overview?from=&to=&tz=&reseller_id=`.
+pub async fn sales_overview(
+    State(state): State<AppState>,
+    _caller: InternalCaller,
+    AppQuery(q): AppQuery<OverviewQuery>,
+) -> Result<Json<Overview>, ApiError> {
+    let mut tx = db::platform(state.db.pool()).await?;
+    let spec = OverviewSpec::parse(&mut tx, &q).await?;
+    let rows = spec.rows(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(Overview::from_rows(rows)))
+}
