@@ -48,8 +48,10 @@ CREATE INDEX audit_log_failed_logins_by_account
 CREATE INDEX audit_log_failed_logins_by_address
     ON admin.audit_log (client_addr, occurred_at) WHERE action = 'auth.login_failed';
 
+-- No foreign key to audit_log: checking one takes a row lock on the
+-- referenced row, which needs the UPDATE privilege revoked below.
 CREATE TABLE admin.audit_outcomes (
-    audit_id     uuid        PRIMARY KEY REFERENCES admin.audit_log (audit_id),
+    audit_id     uuid        PRIMARY KEY,
     outcome      text        NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
     before       jsonb,
     after        jsonb,

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
 
+mod end_to_end;
 mod readiness;
 mod scaffold;
 mod schemas;

@@ -16,6 +16,7 @@ pub struct TestRequest {
     uri: String,
     headers: HeaderMap,
     body: Bytes,
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl TestRequest {
@@ -25,6 +26,7 @@ impl TestRequest {
             uri: uri.into(),
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            peer: None,
         }
     }
 
@@ -71,6 +73,12 @@ impl TestRequest {
         self
     }
 
+    /// As if sent over a socket from `peer` (what `ConnectInfo` reports).
+    pub fn from_peer(mut self, peer: std::net::SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
     fn build(self) -> Request<Body> {
         let mut request = Request::builder()
             .method(self.method)
@@ -78,6 +86,11 @@ impl TestRequest {
             .body(Body::from(self.body))
             .expect("a valid request");
         *request.headers_mut() = self.headers;
+        if let Some(peer) = self.peer {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         request
     }
 }

@@ -2,4 +2,10 @@
 
 #![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
 
+mod audit;
+mod helpers;
+mod matrix;
+mod refunds;
+mod sessions;
 mod smoke;
+mod workflows;
