@@ -137,3 +137,16 @@ CREATE TABLE admin.ticket_notices (
     delivered_at timestamptz
 );
 CREATE INDEX ticket_notices_pending ON admin.ticket_notices (created_at) WHERE delivered_at IS NULL;
+
+-- Idempotency-Key records of the creating POSTs (new admins, forced
+-- refunds), per admin; see platform::idempotency for the scheme.
+CREATE TABLE admin.idempotency_keys (
+    admin_id        uuid        NOT NULL,
+    key_hash        bytea       NOT NULL,
+    fingerprint     bytea       NOT NULL,
+    response_status smallint    NOT NULL,
+    response_body   bytea       NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (admin_id, key_hash)
+);
+CREATE INDEX idempotency_keys_by_age ON admin.idempotency_keys (created_at);

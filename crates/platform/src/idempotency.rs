@@ -20,6 +20,7 @@ use axum::{
     body::Bytes,
     extract::{FromRequest, Request},
     http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -192,4 +193,155 @@ mod tests {
         headers.insert("idempotency-key", "x".repeat(256).parse().unwrap());
         assert!(IdempotencyKey::from_headers(&headers).is_err());
     }
+}
+
+/// Where a service keeps its keys: a table with the columns `<scope_column>`
+/// (uuid: whose key it is), `key_hash`, `fingerprint`, `response_status`,
+/// `response_body` and `created_at`, keyed by (scope, key_hash).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyStore {
+    pub table: &'static str,
+    pub scope_column: &'static str,
+}
+
+/// The Idempotency-Key handling of one create request.
+#[derive(Debug)]
+pub struct Idempotent<'a> {
+    pub store: KeyStore,
+    /// Whose key it is (a tenant, an admin, or the nil UUID for a public
+    /// endpoint).
+    pub scope: uuid::Uuid,
+    pub key: Option<&'a IdempotencyKey>,
+    pub fingerprint: &'a [u8],
+}
+
+impl Idempotent<'_> {
+    /// A response to send instead of doing the work again, if this key was
+    /// used before; otherwise claims the key inside the caller's transaction
+    /// (a concurrent request with the same key waits on the unique index and
+    /// then replays).
+    pub async fn begin<E>(&self, conn: &mut sqlx::PgConnection) -> Result<Option<Response>, E>
+    where
+        E: From<sqlx::Error> + From<Problem>,
+    {
+        let Some(key) = self.key else {
+            return Ok(None);
+        };
+        if let Some(replay) = self.find(conn, key).await? {
+            return replay_response(replay).map(Some);
+        }
+        if self.claim(conn, key).await? {
+            return Ok(None);
+        }
+        match self.find(conn, key).await? {
+            Some(replay) => replay_response(replay).map(Some),
+            None => Err(sqlx::Error::RowNotFound.into()),
+        }
+    }
+
+    /// Builds the 201 and stores it under the key, in the same transaction.
+    pub async fn finish<E>(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        body: &impl serde::Serialize,
+    ) -> Result<Response, E>
+    where
+        E: From<sqlx::Error> + From<Problem>,
+    {
+        let bytes = serde_json::to_vec(body).map_err(|_| Problem::internal())?;
+        if let Some(key) = self.key {
+            sqlx::query(&format!(
+                "UPDATE {} SET response_status = $3, response_body = $4 \
+                 WHERE {} = $1 AND key_hash = $2",
+                self.store.table, self.store.scope_column
+            ))
+            .bind(self.scope)
+            .bind(key.lookup_hash())
+            .bind(StatusCode::CREATED.as_u16() as i16)
+            .bind(key.seal(&bytes))
+            .execute(conn)
+            .await?;
+        }
+        Ok((
+            StatusCode::CREATED,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response())
+    }
+
+    /// An earlier request with this key, within the retention.
+    async fn find(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Replay>, sqlx::Error> {
+        let row: Option<(Vec<u8>, i16, Vec<u8>)> = sqlx::query_as(&format!(
+            "SELECT fingerprint, response_status, response_body FROM {} \
+             WHERE {} = $1 AND key_hash = $2 AND created_at > now() - make_interval(hours => $3)",
+            self.store.table, self.store.scope_column
+        ))
+        .bind(self.scope)
+        .bind(key.lookup_hash())
+        .bind(RETENTION_HOURS as i32)
+        .fetch_optional(conn)
+        .await?;
+        Ok(row.map(|(stored, status, body)| replay(key, self.fingerprint, &stored, status, &body)))
+    }
+
+    /// Takes the key; `false` when another transaction committed it meanwhile.
+    async fn claim(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        key: &IdempotencyKey,
+    ) -> Result<bool, sqlx::Error> {
+        let (table, scope) = (self.store.table, self.store.scope_column);
+        let claimed = sqlx::query(&format!(
+            "INSERT INTO {table} AS k ({scope}, key_hash, fingerprint, response_status, response_body) \
+             VALUES ($1, $2, $3, 0, '') \
+             ON CONFLICT ({scope}, key_hash) DO UPDATE \
+               SET fingerprint = EXCLUDED.fingerprint, response_status = 0, response_body = '', created_at = now() \
+               WHERE k.created_at <= now() - make_interval(hours => $4)"
+        ))
+        .bind(self.scope)
+        .bind(key.lookup_hash())
+        .bind(self.fingerprint)
+        .bind(RETENTION_HOURS as i32)
+        .execute(conn)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+}
+
+fn replay_response<E: From<Problem>>(replay: Replay) -> Result<Response, E> {
+    match replay {
+        Replay::Mismatch => Err(reused().into()),
+        Replay::Response { status, body } => Ok((
+            status,
+            [
+                (axum::http::header::CONTENT_TYPE, "application/json"),
+                (
+                    axum::http::HeaderName::from_static("idempotent-replayed"),
+                    "true",
+                ),
+            ],
+            body,
+        )
+            .into_response()),
+    }
+}
+
+/// Forgets keys past the retention; run periodically.
+pub async fn purge_expired(
+    conn: &mut sqlx::PgConnection,
+    store: KeyStore,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "DELETE FROM {} WHERE created_at <= now() - make_interval(hours => $1)",
+        store.table
+    ))
+    .bind(RETENTION_HOURS as i32)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -144,7 +144,7 @@ async fn housekeeping(state: AppState) {
         every.tick().await;
         let purged = async {
             let mut tx = db::platform(state.db.pool()).await?;
-            let n = db::idempotency::purge_expired(&mut tx).await?;
+            let n = platform::idempotency::purge_expired(&mut tx, db::idempotency::STORE).await?;
             tx.commit().await?;
             Ok::<u64, sqlx::Error>(n)
         };

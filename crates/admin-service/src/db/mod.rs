@@ -3,6 +3,13 @@
 //! together or not at all). Every statement is schema-qualified.
 
 pub mod admins;
+
+/// Where Idempotency-Key records are kept, per admin.
+pub const IDEMPOTENCY: platform::idempotency::KeyStore = platform::idempotency::KeyStore {
+    table: "admin.idempotency_keys",
+    scope_column: "admin_id",
+};
+
 pub mod audit;
 pub mod notices;
 pub mod refunds;

@@ -2,10 +2,11 @@
 //! owners manage admins and their roles. The last active owner can be neither
 //! demoted nor disabled. Disabling or demoting an admin ends their sessions.
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{extract::State, response::Response, Json};
 use domain::{admin::AdminRole, text::EmailAddress};
 use platform::{
     http::extract::{AppJson, AppPath, AppQuery},
+    idempotency::{CreateRequest, Idempotent},
     pagination::{Page, PageQuery},
 };
 use serde::Deserialize;
@@ -63,12 +64,22 @@ pub fn parse_credentials(email: &str, password: &str) -> Result<EmailAddress, Ap
 pub async fn create_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
-    AppJson(body): AppJson<NewAdmin>,
-) -> Result<(StatusCode, Json<AdminRecord>), ApiError> {
+    request: CreateRequest<NewAdmin>,
+) -> Result<Response, ApiError> {
+    let idempotent = Idempotent {
+        store: db::IDEMPOTENCY,
+        scope: owner.admin_id,
+        key: request.key.as_ref(),
+        fingerprint: &request.fingerprint,
+    };
+    let body = request.body;
     let email = parse_credentials(&body.email, &body.password)?;
     let role = parse_role(&body.role)?;
     let hash = password::hash(body.password).await?;
     let mut tx = state.db.pool().begin().await?;
+    if let Some(replay) = idempotent.begin::<ApiError>(&mut tx).await? {
+        return Ok(replay);
+    }
     let admin = db::admins::insert(&mut tx, email.as_str(), &hash, role.as_str())
         .await?
         .ok_or_else(|| {
@@ -87,8 +98,9 @@ pub async fn create_admin(
         },
     )
     .await?;
+    let response = idempotent.finish::<ApiError>(&mut tx, &admin).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(admin)))
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,11 +8,12 @@
 //! to the ticket as a notice. Its `order.refunded` event then reaches the
 //! reseller's report through the ingest.
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{extract::State, response::Response, Json};
 use chrono::Utc;
 use domain::admin::{RefundLedger, RefundRefusal};
 use platform::{
     http::extract::{AppJson, AppPath, AppQuery},
+    idempotency::{CreateRequest, Idempotent},
     pagination::{decode_time_id, time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
@@ -51,8 +52,15 @@ pub async fn request_refund(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    AppJson(body): AppJson<NewRefund>,
-) -> Result<(StatusCode, Json<RefundRequest>), ApiError> {
+    request: CreateRequest<NewRefund>,
+) -> Result<Response, ApiError> {
+    let idempotent = Idempotent {
+        store: db::IDEMPOTENCY,
+        scope: admin.admin_id,
+        key: request.key.as_ref(),
+        fingerprint: &request.fingerprint,
+    };
+    let body = request.body;
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;
     let ticket: Value = state
@@ -82,6 +90,11 @@ pub async fn request_refund(
     };
 
     let mut tx = state.db.pool().begin().await?;
+    // A retried request with the same key answers the first refund again,
+    // whatever the order's state is now.
+    if let Some(replay) = idempotent.begin::<ApiError>(&mut tx).await? {
+        return Ok(replay);
+    }
     db::refunds::lock_order(&mut tx, body.order_id).await?;
     let (completed, pending) = db::refunds::order_totals(&mut tx, body.order_id).await?;
     let ledger = RefundLedger {
@@ -150,9 +163,10 @@ pub async fn request_refund(
         },
     )
     .await?;
+    let response = idempotent.finish::<ApiError>(&mut tx, &request).await?;
     tx.commit().await?;
     state.relay.wake();
-    Ok((StatusCode::CREATED, Json(request)))
+    Ok(response)
 }
 
 fn ledger_json(l: &RefundLedger) -> Value {

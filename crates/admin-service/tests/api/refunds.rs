@@ -227,3 +227,34 @@ async fn a_completed_refund_is_not_counted_twice_when_its_event_arrives() {
     assert_eq!(more.status, StatusCode::CREATED, "{}", more.text());
     assert_eq!(more.json()["amount_minor"], 150000);
 }
+
+#[tokio::test]
+async fn a_retried_refund_request_with_its_idempotency_key_is_not_made_twice() {
+    let app = TestApp::spawn().await;
+    let support = app.session(AdminRole::Support).await;
+    let (_, ticket, order) = refundable(&app, "Retry").await;
+    let send = |body: serde_json::Value| {
+        TestRequest::post(format!("/v1/support-tickets/{ticket}/refunds"))
+            .bearer(&support)
+            .header("idempotency-key", "refund-7f3a")
+            .json(&body)
+    };
+    let body = json!({ "order_id": order, "reason": "double charge", "amount_minor": 150000 });
+    let first = app.call(send(body.clone())).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = app.call(send(body)).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let pending = app
+        .call(TestRequest::get("/internal/v1/refund-requests?status=pending").bearer(tokens::CORE))
+        .await
+        .json();
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1);
+    let other = app
+        .call(send(
+            json!({ "order_id": order, "reason": "double charge", "amount_minor": 1 }),
+        ))
+        .await;
+    other.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
+}

@@ -10,7 +10,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use platform::{
-    idempotency::{self, IdempotencyKey, Replay},
+    idempotency::{self, IdempotencyKey},
     pagination::PageQuery,
     Problem,
 };
@@ -32,65 +32,34 @@ pub struct Idempotent<'a> {
 }
 
 impl Idempotent<'_> {
-    /// A response to send instead of doing the work again, if this key was
-    /// used before; otherwise claims the key inside `tx`.
-    pub async fn begin(&self, tx: &mut Tx) -> Result<Option<Response>, ApiError> {
-        let Some(key) = self.key else {
-            return Ok(None);
-        };
-        if let Some(replay) = db::idempotency::find(tx, self.scope, key, self.fingerprint).await? {
-            return replay_response(replay).map(Some);
-        }
-        if db::idempotency::claim(tx, self.scope, key, self.fingerprint).await? {
-            return Ok(None);
-        }
-        // Another request with this key committed while we waited for it.
-        match db::idempotency::find(tx, self.scope, key, self.fingerprint).await? {
-            Some(replay) => replay_response(replay).map(Some),
-            None => Err(ApiError::Internal("idempotency record vanished".into())),
+    fn inner(&self) -> idempotency::Idempotent<'_> {
+        idempotency::Idempotent {
+            store: db::idempotency::STORE,
+            scope: self.scope,
+            key: self.key,
+            fingerprint: self.fingerprint,
         }
     }
 
-    /// Builds the 201 and stores it under the key, in `tx`.
+    /// A response to send instead of doing the work again, if this key was
+    /// used before; otherwise claims the key inside `tx`.
+    pub async fn begin(&self, tx: &mut Tx) -> Result<Option<Response>, ApiError> {
+        self.inner().begin(tx).await
+    }
+
+    /// Builds the 201 (with an ETag when the resource is versioned) and
+    /// stores it under the key, in `tx`.
     pub async fn finish(
         &self,
         tx: &mut Tx,
         body: &impl Serialize,
         version: Option<i64>,
     ) -> Result<Response, ApiError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-        if let Some(key) = self.key {
-            db::idempotency::complete(tx, self.scope, key, StatusCode::CREATED.as_u16(), &bytes)
-                .await?;
-        }
-        let mut response = (
-            StatusCode::CREATED,
-            [(header::CONTENT_TYPE, "application/json")],
-            bytes,
-        )
-            .into_response();
+        let mut response = self.inner().finish::<ApiError>(tx, body).await?;
         if let Some(version) = version {
             set_etag(&mut response, version);
         }
         Ok(response)
-    }
-}
-
-fn replay_response(replay: Replay) -> Result<Response, ApiError> {
-    match replay {
-        Replay::Mismatch => Err(idempotency::reused().into()),
-        Replay::Response { status, body } => Ok((
-            status,
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (
-                    header::HeaderName::from_static("idempotent-replayed"),
-                    "true",
-                ),
-            ],
-            body,
-        )
-            .into_response()),
     }
 }
 
