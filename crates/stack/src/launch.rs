@@ -21,6 +21,8 @@ use crate::secrets::Secrets;
 pub const DATABASE: &str = "ticketing";
 const RESELLER_ROLE: &str = "ticketing_reseller";
 const ADMIN_ROLE: &str = "ticketing_admin";
+/// The first owner's e-mail when `ADMIN_BOOTSTRAP_EMAIL` is unset.
+pub const DEFAULT_OWNER_EMAIL: &str = "owner@ticketing.example";
 /// Token variables the launcher fills in when they are unset.
 const GENERATED_TOKENS: [&str; 3] = ["INGEST_TOKENS", "CORE_TOKENS", "INTERNAL_TOKEN"];
 
@@ -127,6 +129,19 @@ pub async fn run(data_dir: PathBuf) -> Result<(), LaunchError> {
         }
     }
 
+    // A first owner to log in with, unless the operator names one: its
+    // password is generated once and kept with the tokens.
+    if config::optional(&ProcessEnv, "ADMIN_BOOTSTRAP_EMAIL").is_none() {
+        let password = secrets
+            .get_or_generate("ADMIN_BOOTSTRAP_PASSWORD")
+            .map_err(|source| LaunchError::DataDir {
+                path: data_dir.clone(),
+                source,
+            })?;
+        shared.push(("ADMIN_BOOTSTRAP_EMAIL", DEFAULT_OWNER_EMAIL.to_owned()));
+        shared.push(("ADMIN_BOOTSTRAP_PASSWORD", password));
+    }
+
     let mut databases = match DatabaseUrl::from_env(&ProcessEnv, "DATABASE_URL")? {
         Some(url) => external(url, &mut secrets, &data_dir).await?,
         None => embedded(&data_dir).await?,
@@ -142,10 +157,17 @@ pub async fn run(data_dir: PathBuf) -> Result<(), LaunchError> {
     let reseller_config = reseller_service::Config::from_env(&Overlay {
         values: &reseller_env,
     })?;
-    let admin_config = admin_service::Config::from_env(&Overlay { values: &admin_env })?;
+    let mut admin_config = admin_service::Config::from_env(&Overlay { values: &admin_env })?;
 
     let reseller_listener = bind(reseller_config.http_addr, "RESELLER_HTTP_ADDR").await?;
     let admin_listener = bind(admin_config.http_addr, "ADMIN_HTTP_ADDR").await?;
+    if config::optional(&ProcessEnv, "RESELLER_SERVICE_URL").is_none() {
+        // admin-service reaches the reseller-service of this stack, wherever
+        // it listens.
+        if let Ok(addr) = reseller_listener.local_addr() {
+            admin_config.reseller_service_url = format!("http://{addr}");
+        }
+    }
     print_banner(
         &reseller_listener,
         &admin_listener,

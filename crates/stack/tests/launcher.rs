@@ -140,6 +140,10 @@ async fn cargo_run_starts_everything_reuses_its_data_and_leaves_nothing_behind()
         "postgres left after Ctrl-C"
     );
     let tokens = fs::read_to_string(stack.dir.join("secrets.env")).unwrap();
+    assert!(
+        tokens.contains("ADMIN_BOOTSTRAP_PASSWORD="),
+        "the first owner's password is kept with the tokens"
+    );
 
     // Second run: the same data and tokens; then killed with SIGKILL.
     let mut child = stack.start();
