@@ -25,7 +25,7 @@ pub async fn audited<T>(
     call: impl Future<Output = Result<T, ApiError>>,
     states: impl FnOnce(&T) -> (Option<Value>, Option<Value>),
 ) -> Result<T, ApiError> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let audit_id = db::audit::record(
         &mut conn,
         actor,
@@ -37,7 +37,7 @@ pub async fn audited<T>(
     .await?;
     drop(conn); // not held across the call
     let result = call.await;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     match &result {
         Ok(value) => {
             db::audit::complete(&mut conn, audit_id, "succeeded", states(value), None).await?

@@ -60,13 +60,13 @@ pub async fn bootstrap_owner(
     password: &str,
 ) -> Result<Option<Admin>, ApiError> {
     let email = parse_credentials(email, password)?;
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.acquire().await?;
     if db::admins::any_exists(&mut conn).await? {
         return Ok(None);
     }
     drop(conn);
     let hash = password::hash(password.to_owned()).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Serialises concurrent bootstraps (two instances starting together).
     sqlx::query("LOCK TABLE admin.admins IN SHARE ROW EXCLUSIVE MODE")
         .execute(&mut *tx)
@@ -126,7 +126,7 @@ pub async fn create_or_reset(
 ) -> Result<(Admin, AdminChange), ApiError> {
     let email = parse_credentials(email, password)?;
     let hash = password::hash(password.to_owned()).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let existing = db::admins::credentials(&mut tx, email.as_str()).await?;
     let (admin, change) = match existing {
         Some((before, _)) => {

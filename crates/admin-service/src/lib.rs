@@ -65,9 +65,43 @@ impl AppState {
 
 /// The service's routes, without the standard layers.
 pub fn routes(state: AppState) -> Router {
+    let db = state.db.clone();
+    let gauges: platform::metrics::Gauges = Arc::new(move || {
+        let db = db.clone();
+        Box::pin(async move {
+            let mut samples = platform::metrics::pool_gauges(db.pool(), "primary");
+            samples.push(platform::metrics::GaugeSample {
+                name: "refund_requests_oldest_pending_age_seconds",
+                help: "Age of the oldest forced refund the core order service has not settled (0: none).",
+                labels: Vec::new(),
+                value: oldest_pending_refund(&db).await,
+            });
+            samples
+        })
+    });
     Router::new()
         .merge(http::router(state.clone()))
         .merge(platform::db::health_routes(state.db.clone()))
+        .merge(platform::metrics::routes(
+            state.config.metrics_token.clone(),
+            gauges,
+        ))
+}
+
+/// The age of the oldest pending refund request; NaN when the database
+/// cannot say (Prometheus shows the gap rather than a wrong zero).
+async fn oldest_pending_refund(db: &Database) -> f64 {
+    if !db.is_migrated() {
+        return f64::NAN;
+    }
+    let age = async {
+        let mut conn = db.acquire().await?;
+        db::refunds::oldest_pending_age_seconds(&mut conn).await
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), age).await {
+        Ok(Ok(age)) => age.unwrap_or(0.0),
+        _ => f64::NAN,
+    }
 }
 
 /// The complete application: routes wrapped in the standard layers.

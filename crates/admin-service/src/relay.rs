@@ -50,7 +50,7 @@ pub async fn deliver_pending(
     }
     let mut delivered = 0;
     loop {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let batch = db::notices::claim(&mut tx, 20).await?;
         if batch.is_empty() {
             return Ok(delivered);

@@ -86,6 +86,16 @@ impl Database {
         &self.pool
     }
 
+    /// A transaction, counted as waiting while the pool has no connection.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        crate::metrics::waiting_for_connection(self.pool.begin()).await
+    }
+
+    /// A connection, counted as waiting while the pool has none.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+        crate::metrics::waiting_for_connection(self.pool.acquire()).await
+    }
+
     pub fn schema(&self) -> &'static str {
         self.schema
     }

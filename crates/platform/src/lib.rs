@@ -11,6 +11,7 @@ pub mod db;
 pub mod embedded;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;

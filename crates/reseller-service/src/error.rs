@@ -108,11 +108,19 @@ impl IntoResponse for ApiError {
                 "Too many requests from this client; retry later.",
             )
             .retry_after(wait.as_secs().max(1)),
-            Self::Overloaded => Problem::unavailable(
-                "overloaded",
-                "The service is at its ingest capacity; retry the same batch shortly.",
-                1,
-            ),
+            Self::Overloaded => {
+                platform::metrics::count(
+                    "load_shed_total",
+                    "Requests refused with 503 because the service was at its limit.",
+                    &[],
+                    1,
+                );
+                Problem::unavailable(
+                    "overloaded",
+                    "The service is at its ingest capacity; retry the same batch shortly.",
+                    1,
+                )
+            }
             Self::Disabled => Problem::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -93,10 +93,22 @@ pub fn routes(state: AppState) -> Router {
             }
         })
     });
+    let (primary, reads) = (state.db.clone(), state.reads.clone());
+    let gauges: platform::metrics::Gauges = Arc::new(move || {
+        let mut samples = platform::metrics::pool_gauges(primary.pool(), "primary");
+        if let Some(replica) = reads.replica_pool() {
+            samples.extend(platform::metrics::pool_gauges(replica, "replica"));
+        }
+        Box::pin(async move { samples })
+    });
     Router::new()
         .merge(platform::db::health_routes_with(
             state.db.clone(),
             Some(replica),
+        ))
+        .merge(platform::metrics::routes(
+            state.config.metrics_token.clone(),
+            gauges,
         ))
         .merge(http::router(state))
 }

@@ -50,6 +50,11 @@ impl Reads {
         }
     }
 
+    /// The replica's pool, when there is one.
+    pub fn replica_pool(&self) -> Option<&sqlx::PgPool> {
+        self.replica.as_ref().map(Database::pool)
+    }
+
     pub fn has_replica(&self) -> bool {
         self.replica.is_some()
     }

@@ -26,7 +26,7 @@ pub async fn list_admins(
     AppQuery(page): AppQuery<PageQuery>,
 ) -> Result<Json<Page<AdminRecord>>, ApiError> {
     let limit = page.limit()?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let rows = db::admins::list(&mut conn, page.cursor_uuid()?, limit).await?;
     Ok(Json(Page::from_rows(rows, limit, |a| {
         a.admin_id.as_bytes().to_vec()
@@ -76,7 +76,7 @@ pub async fn create_admin(
     let email = parse_credentials(&body.email, &body.password)?;
     let role = parse_role(&body.role)?;
     let hash = password::hash(body.password).await?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if let Some(replay) = idempotent.begin::<ApiError>(&mut tx).await? {
         return Ok(replay);
     }
@@ -118,7 +118,7 @@ pub async fn update_admin(
     AppJson(body): AppJson<AdminChange>,
 ) -> Result<Json<AdminRecord>, ApiError> {
     let role = body.role.as_deref().map(parse_role).transpose()?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     // Owners first, then the target: every change takes locks in one order.
     let owners = db::admins::lock_active_owners(&mut tx).await?;
     let before = db::admins::lock(&mut tx, admin_id)

@@ -87,7 +87,7 @@ pub async fn list_audit_log(
         before,
         limit,
     };
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let rows = db::audit::list(&mut conn, &filter).await?;
     Ok(Json(Page::from_rows(rows, limit, encode_cursor)))
 }

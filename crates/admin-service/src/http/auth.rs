@@ -95,7 +95,7 @@ impl<P: Permission> FromRequestParts<AppState> for Admin<P> {
             .ok_or(ApiError::Unauthorized(
                 "Log in with POST /v1/auth/login and send the token as `Authorization: Bearer ads_...`.",
             ))?;
-        let mut conn = state.db.pool().acquire().await?;
+        let mut conn = state.db.acquire().await?;
         let session = db::sessions::touch(&mut conn, &token_hash(token))
             .await?
             .ok_or(ApiError::Unauthorized(

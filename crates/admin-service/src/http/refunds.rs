@@ -89,7 +89,7 @@ pub async fn request_refund(
         other => other?,
     };
 
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     // A retried request with the same key answers the first refund again,
     // whatever the order's state is now.
     if let Some(replay) = idempotent.begin::<ApiError>(&mut tx).await? {
@@ -220,7 +220,7 @@ pub async fn list_refund_requests(
             )
         })?),
     };
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let rows = db::refunds::list(&mut conn, q.status.as_deref(), None, after, limit).await?;
     Ok(Json(Page::from_rows(rows, limit, encode_cursor)))
 }
@@ -235,7 +235,7 @@ async fn settle(
     status: &'static str,
     failure_reason: Option<String>,
 ) -> Result<Json<RefundRequest>, ApiError> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     let before = db::refunds::lock(&mut tx, refund_id)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -87,7 +87,7 @@ pub async fn login(
         ..Entry::default()
     };
 
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let (by_account, by_address) = db::audit::recent_failed_logins(
         &mut conn,
         &email,
@@ -122,7 +122,7 @@ pub async fn login(
     let admin = match admin {
         Some(admin) if matches && !admin.disabled => admin,
         _ => {
-            let mut conn = state.db.pool().acquire().await?;
+            let mut conn = state.db.acquire().await?;
             db::audit::record(
                 &mut conn,
                 &anonymous,
@@ -134,7 +134,7 @@ pub async fn login(
     };
 
     let token = new_token()?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     let (session_id, expires_at) =
         db::sessions::create(&mut tx, admin.admin_id, &token_hash(&token)).await?;
     let actor = Actor {
@@ -170,7 +170,7 @@ pub async fn logout(
     State(state): State<AppState>,
     admin: Admin<AnyRole>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     db::sessions::revoke(&mut tx, admin.session_id).await?;
     db::audit::record(
         &mut tx,
@@ -193,7 +193,7 @@ pub async fn get_me(
     State(state): State<AppState>,
     admin: Admin<AnyRole>,
 ) -> Result<Json<AdminRecord>, ApiError> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     db::admins::find(&mut conn, admin.admin_id)
         .await?
         .map(Json)

@@ -51,7 +51,7 @@ pub async fn list_shows(
         .iter()
         .filter_map(|s| s.get("id")?.as_str()?.parse().ok())
         .collect();
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let marks = db::traffic::for_shows(&mut conn, &ids).await?;
     for show in shows.iter_mut() {
         let id = show
@@ -117,7 +117,7 @@ pub async fn mark_show_traffic(
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ApiError::Upstream("show without reseller_id".into()))?;
 
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     let before = db::traffic::lock(&mut tx, show_id).await?;
     let wanted = Designation {
         show_id,

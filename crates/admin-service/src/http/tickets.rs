@@ -61,7 +61,7 @@ pub async fn get_ticket(
         .reseller
         .get(&format!("/internal/v1/support-tickets/{ticket_id}"), &[])
         .await?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let refunds = db::refunds::list(&mut conn, None, Some(ticket_id), None, 500).await?;
     ticket["refunds"] = snapshot(&refunds)?;
     Ok(Json(ticket))
@@ -82,7 +82,7 @@ pub async fn assign_ticket(
     AppJson(body): AppJson<Assignment>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(assignee) = body.assignee_id {
-        let mut conn = state.db.pool().acquire().await?;
+        let mut conn = state.db.acquire().await?;
         if !db::admins::can_work_tickets(&mut conn, assignee).await? {
             return Err(ApiError::invalid(
                 "assignee_id",

@@ -67,7 +67,7 @@ pub async fn read_traffic_designations(
             )
         })?,
     };
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let changes = db::traffic::read_changes(&mut conn, after, limit).await?;
     let next_cursor = match changes.last() {
         Some(last) => Some(encode(last.seq)),

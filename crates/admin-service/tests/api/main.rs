@@ -5,6 +5,7 @@
 mod audit;
 mod helpers;
 mod matrix;
+mod metrics;
 mod refunds;
 mod sessions;
 mod smoke;

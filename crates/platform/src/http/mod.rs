@@ -49,6 +49,7 @@ pub fn standard_layers(router: Router, limits: HttpLimits) -> Router {
         ))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(middleware::from_fn(request_id::middleware))
+        .layer(middleware::from_fn(crate::metrics::track_requests))
 }
 
 async fn not_found() -> Problem {

@@ -24,7 +24,7 @@ pub type Tx = Transaction<'static, Postgres>;
 
 /// A transaction that sees only `reseller_id`'s rows.
 pub async fn tenant(pool: &PgPool, reseller_id: Uuid) -> Result<Tx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = platform::metrics::waiting_for_connection(pool.begin()).await?;
     sqlx::query("SELECT set_config('app.reseller_id', $1, true)")
         .bind(reseller_id.to_string())
         .execute(&mut *tx)
@@ -34,7 +34,7 @@ pub async fn tenant(pool: &PgPool, reseller_id: Uuid) -> Result<Tx, sqlx::Error>
 
 /// A transaction that sees every tenant's rows.
 pub async fn platform(pool: &PgPool) -> Result<Tx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = platform::metrics::waiting_for_connection(pool.begin()).await?;
     sqlx::query("SELECT set_config('app.scope', 'platform', true)")
         .execute(&mut *tx)
         .await?;

@@ -87,6 +87,38 @@ fn decode(encoding: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     }
 }
 
+/// Counts a committed batch: events by outcome, its size, its transaction
+/// time.
+fn record_metrics(outcome: &BatchOutcome, size: usize, started: std::time::Instant) {
+    use platform::metrics;
+    for (name, n) in [
+        ("accepted", outcome.accepted),
+        ("duplicate", outcome.duplicates),
+        ("conflict", outcome.conflicts),
+        ("rejected", outcome.rejected),
+    ] {
+        metrics::count(
+            "ingest_events_total",
+            "Sale events by outcome (accepted, duplicate, conflict, rejected).",
+            &[("outcome", name)],
+            n as u64,
+        );
+    }
+    metrics::observe(
+        "ingest_batch_size",
+        "Events per ingested batch.",
+        &[],
+        &metrics::SIZE_BUCKETS,
+        size as f64,
+    );
+    metrics::observe_seconds(
+        "ingest_transaction_seconds",
+        "Time to process and commit one batch.",
+        &[],
+        started,
+    );
+}
+
 /// Ingests one batch.
 pub async fn ingest_sale_events(
     State(state): State<AppState>,
@@ -180,9 +212,11 @@ pub async fn ingest_sale_events(
         )));
     }
 
+    let started = std::time::Instant::now();
     let mut tx = db::platform(state.db.pool()).await?;
     let outcome = ingest::process(&mut tx, &batch.events).await?;
     tx.commit().await?;
+    record_metrics(&outcome, batch.events.len(), started);
     tracing::info!(
         received = outcome.received,
         accepted = outcome.accepted,

@@ -11,6 +11,7 @@ mod idempotency;
 mod ingest;
 mod ingest_property;
 mod internal_reads;
+mod metrics;
 mod replica;
 mod reports;
 mod reports_property;
