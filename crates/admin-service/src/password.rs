@@ -7,7 +7,27 @@ use argon2::{
     Algorithm, Argon2, Params, Version,
 };
 
+use tokio::sync::Semaphore;
+
 use crate::ApiError;
+
+/// Hashes computed at once. Each takes 19 MiB and a core for tens of
+/// milliseconds; a flood of logins waits here (up to the request timeout)
+/// instead of exhausting memory.
+const CONCURRENT_HASHES: usize = 4;
+static HASHING: Semaphore = Semaphore::const_new(CONCURRENT_HASHES);
+
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
 
 fn hasher() -> Argon2<'static> {
     // The parameters are constants known to be valid.
@@ -17,7 +37,7 @@ fn hasher() -> Argon2<'static> {
 
 /// Hashes `password` with a fresh random salt.
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    on_blocking_pool(move || {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|e| ApiError::Internal(e.to_string()))?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -27,7 +47,6 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
             .map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// A valid hash of a password nobody knows: verified against when the e-mail
@@ -38,7 +57,7 @@ const DUMMY_HASH: &str =
 /// Whether `password` matches `stored` (or, with no stored hash, spends the
 /// same time and answers false).
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    on_blocking_pool(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&stored)
@@ -49,7 +68,6 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         Ok(known && matches)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 #[cfg(test)]
