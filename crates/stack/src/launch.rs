@@ -108,7 +108,9 @@ struct Databases {
     cluster: Option<Cluster>,
 }
 
-pub async fn run(data_dir: PathBuf) -> Result<(), LaunchError> {
+/// Runs the stack until Ctrl-C or SIGTERM; with `demo`, fills it with the
+/// demo data once both services are ready.
+pub async fn run(data_dir: PathBuf, demo: bool) -> Result<(), LaunchError> {
     let data_dir = prepare_data_dir(&data_dir)?;
     let mut secrets = Secrets::load(&data_dir).map_err(|source| LaunchError::DataDir {
         path: data_dir.clone(),
@@ -168,6 +170,29 @@ pub async fn run(data_dir: PathBuf) -> Result<(), LaunchError> {
             admin_config.reseller_service_url = format!("http://{addr}");
         }
     }
+    let demo_stack = demo.then(|| {
+        let env = Overlay { values: &admin_env };
+        let first = |raw: Option<String>| {
+            raw.unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .find(|t| !t.is_empty())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let url = |l: &TcpListener| {
+            l.local_addr()
+                .map(|a| format!("http://{a}"))
+                .unwrap_or_default()
+        };
+        crate::demo::Stack {
+            reseller_url: url(&reseller_listener),
+            admin_url: url(&admin_listener),
+            ingest_token: first(env.get("INGEST_TOKENS")),
+            owner_email: env.get("ADMIN_BOOTSTRAP_EMAIL").unwrap_or_default(),
+            owner_password: env.get("ADMIN_BOOTSTRAP_PASSWORD").unwrap_or_default(),
+        }
+    });
     print_banner(
         &reseller_listener,
         &admin_listener,
@@ -191,11 +216,23 @@ pub async fn run(data_dir: PathBuf) -> Result<(), LaunchError> {
         stopped(stop_rx),
     ));
 
+    let demo = demo_stack.map(|stack| {
+        let data_dir = data_dir.clone();
+        tokio::spawn(async move {
+            if let Err(error) = crate::demo::run(stack, &data_dir).await {
+                tracing::error!(%error, "the demo could not be seeded");
+            }
+        })
+    });
+
     let failure = tokio::select! {
         () = server::shutdown_signal() => None,
         result = &mut reseller => Some(("reseller-service", result)),
         result = &mut admin => Some(("admin-service", result)),
     };
+    if let Some(demo) = demo {
+        demo.abort();
+    }
     let _ = stop_tx.send(true);
     let outcome = match failure {
         None => {

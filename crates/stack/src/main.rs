@@ -2,9 +2,11 @@
 //!
 //! ```text
 //! stack [--data-dir DIR]        run PostgreSQL (embedded unless DATABASE_URL is set) and both services
+//! stack demo [--data-dir DIR]   the same, filled with demo data, printing credentials and curl commands
 //! stack setup-sql               print the SQL that creates the service roles and schemas
 //! ```
 
+mod demo;
 mod launch;
 mod secrets;
 
@@ -12,10 +14,11 @@ use std::{path::PathBuf, process::ExitCode};
 
 use platform::{config::ProcessEnv, telemetry};
 
-const USAGE: &str = "usage: stack [--data-dir DIR] | stack setup-sql | stack --help";
+const USAGE: &str =
+    "usage: stack [--data-dir DIR] | stack demo [--data-dir DIR] | stack setup-sql | stack --help";
 
 enum Command {
-    Run { data_dir: PathBuf },
+    Run { data_dir: PathBuf, demo: bool },
     SetupSql,
     Help,
 }
@@ -25,15 +28,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
         .map(PathBuf::from)
         .unwrap_or_else(default_data_dir);
     let mut command = None;
+    let mut demo = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--data-dir" => data_dir = args.next().ok_or("--data-dir needs a directory")?.into(),
             "setup-sql" => command = Some(Command::SetupSql),
+            "demo" | "--demo" => demo = true,
             "-h" | "--help" => command = Some(Command::Help),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    Ok(command.unwrap_or(Command::Run { data_dir }))
+    Ok(command.unwrap_or(Command::Run { data_dir, demo }))
 }
 
 /// `.data/` at the root of the project this binary was built from, whatever
@@ -62,7 +67,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Run { data_dir } => {
+        Command::Run { data_dir, demo } => {
             let log_format = match telemetry::LogFormat::from_env(&ProcessEnv) {
                 Ok(format) => format,
                 Err(error) => {
@@ -78,7 +83,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(launch::run(data_dir)) {
+            match runtime.block_on(launch::run(data_dir, demo)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("stack: {error}");

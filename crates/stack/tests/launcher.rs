@@ -35,8 +35,13 @@ impl Stack {
     }
 
     fn start(&self) -> Child {
+        self.start_with(&[])
+    }
+
+    fn start_with(&self, args: &[&str]) -> Child {
         let log = fs::File::create(self.dir.with_extension("log")).expect("log file");
         Command::new(env!("CARGO_BIN_EXE_stack"))
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("STACK_DATA_DIR", &self.dir)
@@ -230,4 +235,41 @@ fn an_unknown_argument_is_refused_with_usage() {
         .expect("run stack");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_fills_the_stack_through_its_apis_and_prints_what_to_try() {
+    let stack = Stack::new();
+    let mut child = stack.start_with(&["demo"]);
+    assert!(stack.both_ready(), "never ready:\n{}", stack.log());
+    let mut waited = 0;
+    while !stack.log().contains("demo ready") {
+        assert!(waited < 1200, "the demo never finished:\n{}", stack.log());
+        std::thread::sleep(Duration::from_millis(100));
+        waited += 1;
+    }
+    let log = stack.log();
+    assert!(
+        log.contains("chart.svg") && log.contains("curl -s"),
+        "{log}"
+    );
+    let saved = fs::read_to_string(stack.dir.join("demo.env")).unwrap();
+    assert_eq!(saved.lines().count(), 2, "two resellers' keys kept");
+
+    let mut conn = stack.superuser().await;
+    let (events, tickets, resellers): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM reseller.sale_events), \
+                (SELECT count(*) FROM reseller.support_tickets), \
+                (SELECT count(*) FROM reseller.resellers WHERE status = 'active')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    assert!(events >= 3000, "{events} events");
+    assert_eq!((tickets, resellers), (1, 2));
+
+    let code = tokio::task::block_in_place(|| terminate(&mut child, Duration::from_secs(30)));
+    assert_eq!(code, Some(0), "SIGTERM did not exit 0:\n{}", stack.log());
+    assert_eq!(wait_until_no_postgres(&stack.dir), Vec::<u32>::new());
 }
