@@ -178,7 +178,17 @@ impl Database {
             .map_err(|e| format!("stopping PostgreSQL immediately: {e}"))
     }
 
-    /// Starts the embedded cluster again after [`Database::stop_immediate`];
+    /// A fast shutdown of the embedded cluster (what `pg_ctl stop` and a
+    /// service manager's restart do): open sessions are terminated with an
+    /// error (57P01), transactions rolled back.
+    pub async fn stop_fast(&mut self) -> Result<(), String> {
+        self.with_cluster(|c| c.stop())
+            .await
+            .map_err(|e| format!("stopping PostgreSQL: {e}"))
+    }
+
+    /// Starts the embedded cluster again after [`Database::stop_immediate`]
+    /// or [`Database::stop_fast`];
     /// returns once it accepts connections (crash recovery done).
     pub async fn restart(&mut self) -> Result<(), String> {
         self.with_cluster(|c| c.restart())

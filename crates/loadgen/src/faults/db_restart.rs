@@ -1,6 +1,8 @@
 //! Database restarts: while senders push waves of events, PostgreSQL is
 //! stopped with `pg_ctl stop -m immediate`, kept away for a while, and
-//! started again (crash recovery included), the planned number of times.
+//! started again (crash recovery included), the planned number of times;
+//! a few fast shutdowns (what `pg_ctl stop` or a service manager's restart
+//! does: sessions are terminated with an error, not cut) are mixed in.
 //!
 //! A probe measures what a client sees meanwhile: one new event per ingest
 //! request (retried with the same id until acknowledged, like any sender)
@@ -43,6 +45,8 @@ struct Probe {
     acked: Vec<bool>,
     /// The event being sent (retried until acknowledged).
     next: usize,
+    /// Events sent at least once.
+    attempted: usize,
     ingest_url: String,
     ingest_token: String,
     read_url: String,
@@ -65,6 +69,7 @@ impl Probe {
             events,
             bodies,
             next: 0,
+            attempted: 0,
             ingest_url: format!("{}{INGEST_PATH}", fx.service.base_url),
             ingest_token: fx.service.ingest_token.clone(),
             read_url: format!("{}/v1/orders?limit=5", fx.service.base_url),
@@ -80,6 +85,7 @@ impl Probe {
     /// next one is due.
     async fn ingest(&mut self, client: &reqwest::Client) -> Option<Answer> {
         let body = self.bodies.get(self.next)?.clone();
+        self.attempted = self.attempted.max(self.next + 1);
         let request = client
             .post(&self.ingest_url)
             .bearer_auth(&self.ingest_token)
@@ -152,7 +158,7 @@ impl Probe {
 
     /// The events the probe sent, with their acknowledgements.
     fn phase(self) -> (Vec<Event>, Vec<bool>) {
-        let sent = (self.next + 1).min(self.events.len());
+        let sent = self.attempted;
         let mut events = self.events;
         let mut acked = self.acked;
         events.truncate(sent);
@@ -197,10 +203,16 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
     .events;
     let mut probe = Probe::new(fx, probe_events)?;
     let mut sent = Sent::default();
+    // Which restarts are fast: spread evenly among the immediate ones.
+    let total = plan.db_restarts + plan.db_fast_restarts;
+    let fast: Vec<bool> = (0..total)
+        .map(|i| plan.db_fast_restarts > 0 && (i + 1) % (total / plan.db_fast_restarts.max(1)) == 0)
+        .collect();
+    let (mut immediate_count, mut fast_count) = (0, 0);
     let mut restarts = 0;
     let mut recovery_s: Vec<f64> = Vec::new();
     let mut timing = Rng::new(rng.next_u64());
-    while restarts < plan.db_restarts {
+    while restarts < total {
         let wave = Wave::generate(
             &fx.catalog,
             plan.db_wave_events,
@@ -222,11 +234,17 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         let recovery_s = &mut recovery_s;
         let restarting = async {
             let mut wave_restarts = 0;
-            while restarts + wave_restarts < plan.db_restarts {
+            while restarts + wave_restarts < total {
                 if sleep_unless(&done, millis(&mut timing, plan.db_up_ms)).await {
                     break;
                 }
-                database.stop_immediate().await?;
+                if fast.get(restarts + wave_restarts).copied().unwrap_or(false) {
+                    database.stop_fast().await?;
+                    fast_count += 1;
+                } else {
+                    database.stop_immediate().await?;
+                    immediate_count += 1;
+                }
                 let away = Instant::now();
                 let down_for = millis(&mut timing, plan.db_down_ms);
                 while away.elapsed() < down_for {
@@ -264,6 +282,8 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         restarts += restarted?;
         sent.add(wave, outcome);
     }
+    // The superuser connection of the checks did not survive the restarts.
+    fx.admin = fx.database.connect().await?;
     // The probe's last event is acknowledged too before the checks.
     probe.until_served(&fx.client, Instant::now()).await;
     let away_answers: u64 = probe.away.values().sum();
@@ -274,7 +294,8 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         .map(|(_, n)| n)
         .sum();
     let recover_max = percentile(&recovery_s, 100.0).unwrap_or(0.0);
-    v.figure("restarts", restarts);
+    v.figure("restarts", immediate_count);
+    v.figure("fast_restarts", fast_count);
     v.figure("away_answers", away_answers);
     v.figure("away_503", away_503);
     v.figure("away_max_ms", ms(probe.away_max_ms));
@@ -283,9 +304,10 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         format!("{:.2}", percentile(&recovery_s, 50.0).unwrap_or(0.0)),
     );
     v.figure("recover_max_s", format!("{recover_max:.2}"));
-    v.require(restarts >= plan.db_restarts, || {
-        format!("only {restarts} of {} restarts", plan.db_restarts)
-    });
+    v.require(
+        immediate_count >= plan.db_restarts && fast_count >= plan.db_fast_restarts,
+        || format!("only {immediate_count} + {fast_count} of {total} restarts"),
+    );
     v.require(away_answers > 0 && away_503 > 0, || {
         "no answer was observed while the database was away".to_owned()
     });

@@ -79,7 +79,11 @@ pub struct Plan {
     pub kill9_batch: usize,
     pub kill9_senders: usize,
 
+    /// Restarts after `pg_ctl stop -m immediate`...
     pub db_restarts: usize,
+    /// ...and, in between, after a fast shutdown (sessions terminated with
+    /// an error rather than cut).
+    pub db_fast_restarts: usize,
     /// Load before each stop, and how long the database stays away.
     pub db_up_ms: (i64, i64),
     pub db_down_ms: (i64, i64),
@@ -110,6 +114,7 @@ impl Plan {
                 kill9_batch: 250,
                 kill9_senders: 4,
                 db_restarts: 10,
+                db_fast_restarts: 3,
                 db_up_ms: (1000, 2000),
                 db_down_ms: (500, 1500),
                 db_wave_events: 15_000,
@@ -131,6 +136,7 @@ impl Plan {
                 kill9_batch: 500,
                 kill9_senders: 6,
                 db_restarts: 30,
+                db_fast_restarts: 10,
                 db_up_ms: (2000, 6000),
                 db_down_ms: (500, 4000),
                 db_wave_events: 60_000,
