@@ -128,21 +128,19 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A database that is away or saturated is a 503 the client may retry; any
-/// other database error is our bug.
+/// A database that is away, restarting or saturated is a 503 the client
+/// may retry (a session ended by a fast shutdown included, see
+/// `platform::db::is_unavailable`); any other database error is our bug.
 fn database_problem(error: &sqlx::Error) -> Problem {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            tracing::warn!(%error, "database unavailable");
-            Problem::unavailable(
-                "database_unavailable",
-                "The database is temporarily unavailable; retry shortly.",
-                1,
-            )
-        }
-        _ => {
-            tracing::error!(%error, "database error");
-            Problem::internal()
-        }
+    if platform::db::is_unavailable(error) {
+        tracing::warn!(%error, "database unavailable");
+        Problem::unavailable(
+            "database_unavailable",
+            "The database is temporarily unavailable; retry shortly.",
+            1,
+        )
+    } else {
+        tracing::error!(%error, "database error");
+        Problem::internal()
     }
 }
