@@ -199,9 +199,7 @@ impl Database {
     /// Runs a blocking operation on the embedded cluster off the runtime.
     async fn with_cluster(
         &mut self,
-        f: impl FnOnce(&mut Cluster) -> Result<(), platform::embedded::EmbeddedError>
-            + Send
-            + 'static,
+        f: impl FnOnce(&mut Cluster) -> Result<(), platform::embedded::EmbeddedError> + Send + 'static,
     ) -> Result<(), String> {
         let mut cluster = self
             .cluster
@@ -264,7 +262,10 @@ impl Service {
     }
 
     /// [`Service::spawn`] with extra environment variables for the child.
-    pub fn spawn_with(database_url: &str, extra_env: Vec<(String, String)>) -> Result<Self, String> {
+    pub fn spawn_with(
+        database_url: &str,
+        extra_env: Vec<(String, String)>,
+    ) -> Result<Self, String> {
         let port = free_port()?;
         let log_path =
             std::env::temp_dir().join(format!("loadgen-reseller-{}.log", std::process::id()));

@@ -268,12 +268,10 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
                 wave_restarts += 1;
                 match probe.until_served(client, Instant::now()).await {
                     Some(took) => recovery_s.push(took.as_secs_f64()),
-                    None => {
-                        return Err(format!(
-                            "the service did not serve an ingest within {} s of the database's return",
-                            RECOVERY_GIVE_UP.as_secs()
-                        ))
-                    }
+                    None => return Err(format!(
+                        "the service did not serve an ingest within {} s of the database's return",
+                        RECOVERY_GIVE_UP.as_secs()
+                    )),
                 }
             }
             Ok::<usize, String>(wave_restarts)

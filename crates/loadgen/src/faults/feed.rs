@@ -109,9 +109,13 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
     v.figure("wrong_value", wrong);
     v.figure("unexpected", unexpected);
     v.figure("pages", read.pages);
-    v.require(!written.changes.is_empty(), || "no change was written".into());
+    v.require(!written.changes.is_empty(), || {
+        "no change was written".into()
+    });
     v.require(missing == 0, || format!("{missing} changes never seen"));
-    v.require(repeated == 0, || format!("{repeated} changes seen more than once"));
+    v.require(repeated == 0, || {
+        format!("{repeated} changes seen more than once")
+    });
     v.require(wrong == 0, || {
         format!("{wrong} changes seen with another capacity")
     });
@@ -146,7 +150,9 @@ async fn write(
         .flat_map(|s| s.ticket_types.iter().map(move |t| (s.id, t.id)))
         .collect();
     if types.is_empty() {
-        written.errors.push("a reseller without ticket types".into());
+        written
+            .errors
+            .push("a reseller without ticket types".into());
         return written;
     }
     for k in 0..changes {
@@ -165,9 +171,7 @@ async fn write(
                 match response.json::<Value>().await {
                     Ok(body) => match body["version"].as_i64() {
                         Some(version) => {
-                            written
-                                .changes
-                                .insert((ticket_type_id, version), capacity);
+                            written.changes.insert((ticket_type_id, version), capacity);
                         }
                         None => written.errors.push(format!("no version in {body}")),
                     },
@@ -237,9 +241,9 @@ async fn follow(
                 (Some(id), Some(version), Some(capacity)) => {
                     read.seen.entry((id, version)).or_default().push(capacity)
                 }
-                _ => read
-                    .problems
-                    .push(format!("a ticket-type change without id, version or capacity: {entry}")),
+                _ => read.problems.push(format!(
+                    "a ticket-type change without id, version or capacity: {entry}"
+                )),
             }
         }
         if let Some(next) = body["next_cursor"].as_str() {

@@ -28,9 +28,7 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         let done = AtomicBool::new(false);
         let (client, target) = (&fx.client, &fx.target);
         let sending = async {
-            let outcome = wave
-                .send(client, target, plan.kill9_senders, "kill9")
-                .await;
+            let outcome = wave.send(client, target, plan.kill9_senders, "kill9").await;
             done.store(true, Ordering::Release);
             outcome
         };

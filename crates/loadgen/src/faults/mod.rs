@@ -407,10 +407,7 @@ impl Fixture {
         let admin = database.connect().await?;
         let mut service = Service::spawn_with(
             &database.reseller_url,
-            vec![(
-                "INGEST_MAX_CONCURRENT".to_owned(),
-                ingest_limit.to_string(),
-            )],
+            vec![("INGEST_MAX_CONCURRENT".to_owned(), ingest_limit.to_string())],
         )?;
         let client = reqwest::Client::builder()
             .timeout(send::REQUEST_TIMEOUT)

@@ -102,7 +102,10 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
     v.figure("slots", fx.ingest_limit);
     v.figure("senders", senders);
     v.figure("shed_503", sent.shed);
-    v.figure("events_per_s", format!("{:.0}", crate::send::rate(sent.accepted, elapsed)));
+    v.figure(
+        "events_per_s",
+        format!("{:.0}", crate::send::rate(sent.accepted, elapsed)),
+    );
     v.figure("rss_before_mb", format!("{before_mb:.1}"));
     v.figure("rss_peak_mb", format!("{peak_mb:.1}"));
     v.figure("reads", reads);
@@ -110,7 +113,10 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
     v.figure("read_p99_ms", ms(read_p99));
     fx.end_checks(&sent, &mut v).await?;
     v.require(sent.shed > 0, || {
-        format!("{senders} senders on {} slots were never shed", fx.ingest_limit)
+        format!(
+            "{senders} senders on {} slots were never shed",
+            fx.ingest_limit
+        )
     });
     v.require(peak_mb <= allowed_mb, || {
         format!("peak RSS {peak_mb:.1} MB above the {allowed_mb:.1} MB allowed")

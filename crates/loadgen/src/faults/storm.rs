@@ -27,7 +27,12 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
     let batches: Vec<Vec<u32>> = groups.into_iter().flatten().collect();
     let wave = Wave::new(base.events, batches)?;
     let outcome = wave
-        .send(&fx.client, &fx.target, plan.storm_senders, "duplicate-storm")
+        .send(
+            &fx.client,
+            &fx.target,
+            plan.storm_senders,
+            "duplicate-storm",
+        )
         .await;
     let mut sent = Sent::default();
     sent.add(wave, outcome);
