@@ -167,6 +167,13 @@ impl Probe {
     }
 }
 
+fn no_recovery() -> String {
+    format!(
+        "the service served no ingest within {} s of the database's return",
+        RECOVERY_GIVE_UP.as_secs()
+    )
+}
+
 async fn timed(request: reqwest::RequestBuilder) -> Answer {
     let started = Instant::now();
     match request.send().await {
@@ -266,13 +273,10 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
                 let (result, ()) = tokio::join!(starting, probing);
                 result?;
                 wave_restarts += 1;
-                match probe.until_served(client, Instant::now()).await {
-                    Some(took) => recovery_s.push(took.as_secs_f64()),
-                    None => return Err(format!(
-                        "the service did not serve an ingest within {} s of the database's return",
-                        RECOVERY_GIVE_UP.as_secs()
-                    )),
-                }
+                let Some(took) = probe.until_served(client, Instant::now()).await else {
+                    return Err(no_recovery());
+                };
+                recovery_s.push(took.as_secs_f64());
             }
             Ok::<usize, String>(wave_restarts)
         };
