@@ -3,9 +3,12 @@
 
 use std::path::PathBuf;
 
+use crate::faults::{FaultsArgs, Mode, SCENARIOS};
+
 pub const USAGE: &str = "\
 usage: loadgen ingest --events N [options]
        loadgen reports --events N[,M...] [--queries Q] [--csv-rows R] [--out FILE.json]
+       loadgen faults [--mode short|long] [--only NAME[,NAME...]] [--seed S] [--out FILE.json]
 
 Plays the core order service against reseller-service's ingest endpoint
 (POST /internal/v1/sale-events/batch) and compares it with PostgreSQL's COPY
@@ -33,6 +36,17 @@ over events written directly with SQL, for each size in increasing order.
                         0 skips the CSV measurement)
   --out FILE.json       also write the results as JSON
 
+faults: the fault and load tests (kill -9 of the service, immediate
+restarts of PostgreSQL, duplicate storms, overload, the catalog feed under
+concurrent writers) against a real reseller-service and an embedded
+PostgreSQL (always embedded: the tool stops and starts it). One verdict line
+per scenario; exit code 1 if any fails.
+  --mode short|long     short: a few minutes (CI); long: by hand (default short)
+  --only NAMES          comma list of kill9, db-restart, duplicate-storm,
+                        overload, feed (default: all)
+  --seed S              seed of the workloads and fault timings (default: clock)
+  --out FILE.json       also write the verdicts as JSON
+
 DATABASE_URL unset: an embedded PostgreSQL in a fresh temporary directory.
 DATABASE_URL set: that server (its user must be able to create roles).";
 
@@ -47,6 +61,7 @@ pub const MAX_SENDERS: usize = 256;
 pub enum Command {
     Ingest(IngestArgs),
     Reports(ReportsArgs),
+    Faults(FaultsArgs),
     /// Internal: run reseller-service in this process (the child of a run).
     ServeReseller,
     Help,
@@ -84,6 +99,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     match command.as_str() {
         "ingest" => parse_ingest(args).map(|a| a.map_or(Command::Help, Command::Ingest)),
         "reports" => parse_reports(args).map(|a| a.map_or(Command::Help, Command::Reports)),
+        "faults" => parse_faults(args).map(|a| a.map_or(Command::Help, Command::Faults)),
         "__serve-reseller" => match args.next() {
             None => Ok(Command::ServeReseller),
             Some(extra) => Err(format!("unexpected argument `{extra}`")),
@@ -213,6 +229,67 @@ fn parse_reports(args: impl Iterator<Item = String>) -> Result<Option<ReportsArg
     }))
 }
 
+/// `Ok(None)` for `--help`.
+fn parse_faults(args: impl Iterator<Item = String>) -> Result<Option<FaultsArgs>, String> {
+    let mut parsed = FaultsArgs {
+        mode: Mode::Short,
+        seed: None,
+        only: Vec::new(),
+        out: None,
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        if matches!(name.as_str(), "-h" | "--help") {
+            return match inline {
+                None => Ok(None),
+                Some(_) => Err(format!("{name} takes no value")),
+            };
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => args
+                .next()
+                .filter(|v| !v.starts_with("--"))
+                .ok_or_else(|| format!("{name} needs a value"))?,
+        };
+        match name.as_str() {
+            "--mode" => {
+                parsed.mode = match value.as_str() {
+                    "short" => Mode::Short,
+                    "long" => Mode::Long,
+                    other => return Err(format!("--mode is short or long, not `{other}`")),
+                }
+            }
+            "--only" => {
+                for scenario in value.split(',').map(str::trim) {
+                    if !SCENARIOS.contains(&scenario) {
+                        return Err(format!(
+                            "--only: unknown scenario `{scenario}` (one of {})",
+                            SCENARIOS.join(", ")
+                        ));
+                    }
+                    parsed.only.push(scenario.to_owned());
+                }
+            }
+            "--seed" => {
+                parsed.seed = Some(
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| format!("{name}: `{value}` is not a whole number"))?,
+                );
+            }
+            "--out" if !value.is_empty() => parsed.out = Some(PathBuf::from(value)),
+            "--out" => return Err("--out needs a file name".into()),
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok(Some(parsed))
+}
+
 /// `1000000,10_000_000`: sizes sorted increasing, repeats dropped.
 pub fn size_list(name: &str, raw: &str) -> Result<Vec<usize>, String> {
     let mut sizes = raw
@@ -319,6 +396,12 @@ mod tests {
             "reports --events 0,10",
             "reports --events 10 --queries 0",
             "reports --events 10 --frobnicate",
+            "faults --mode medium",
+            "faults --mode",
+            "faults --only kill9,nap",
+            "faults --seed x",
+            "faults --out=",
+            "faults --frobnicate 1",
         ] {
             assert!(parse_str(line).is_err(), "`{line}` was accepted");
         }
@@ -342,6 +425,25 @@ mod tests {
         assert_eq!(a.out, Some(PathBuf::from("/tmp/r.json")));
         assert_eq!(size_list("--events", "5, 3,5"), Ok(vec![3, 5]));
         assert_eq!(parse_str("reports --help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn faults_options_are_read() {
+        let Ok(Command::Faults(a)) = parse_str("faults") else {
+            panic!("faults without options");
+        };
+        assert_eq!((a.mode, a.seed, a.out), (Mode::Short, None, None));
+        assert!(a.only.is_empty());
+        let Ok(Command::Faults(a)) =
+            parse_str("faults --mode=long --only kill9,feed --seed 7 --out /tmp/f.json")
+        else {
+            panic!("faults with options");
+        };
+        assert_eq!(a.mode, Mode::Long);
+        assert_eq!(a.only, vec!["kill9", "feed"]);
+        assert_eq!(a.seed, Some(7));
+        assert_eq!(a.out, Some(PathBuf::from("/tmp/f.json")));
+        assert_eq!(parse_str("faults --help"), Ok(Command::Help));
     }
 
     #[test]

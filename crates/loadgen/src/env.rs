@@ -101,7 +101,9 @@ impl Database {
         }
     }
 
-    async fn embedded() -> Result<Self, String> {
+    /// A fresh embedded cluster in a temporary directory, whatever
+    /// `DATABASE_URL` says (the fault tests stop and start it).
+    pub async fn embedded() -> Result<Self, String> {
         let dir = TempDir::new()?;
         let programs = ServerPrograms::locate().map_err(|e| e.to_string())?;
         let mut options = ClusterOptions::new(dir.0.join("pg"));
@@ -169,6 +171,50 @@ impl Database {
             .map_err(db_error)
     }
 
+    /// `pg_ctl stop -m immediate` of the embedded cluster (as its owner).
+    pub async fn stop_immediate(&mut self) -> Result<(), String> {
+        self.with_cluster(|c| c.stop_immediate())
+            .await
+            .map_err(|e| format!("stopping PostgreSQL immediately: {e}"))
+    }
+
+    /// A fast shutdown of the embedded cluster (what `pg_ctl stop` and a
+    /// service manager's restart do): open sessions are terminated with an
+    /// error (57P01), transactions rolled back.
+    pub async fn stop_fast(&mut self) -> Result<(), String> {
+        self.with_cluster(|c| c.stop())
+            .await
+            .map_err(|e| format!("stopping PostgreSQL: {e}"))
+    }
+
+    /// Starts the embedded cluster again after [`Database::stop_immediate`]
+    /// or [`Database::stop_fast`];
+    /// returns once it accepts connections (crash recovery done).
+    pub async fn restart(&mut self) -> Result<(), String> {
+        self.with_cluster(|c| c.restart())
+            .await
+            .map_err(|e| format!("starting PostgreSQL again: {e}"))
+    }
+
+    /// Runs a blocking operation on the embedded cluster off the runtime.
+    async fn with_cluster(
+        &mut self,
+        f: impl FnOnce(&mut Cluster) -> Result<(), platform::embedded::EmbeddedError> + Send + 'static,
+    ) -> Result<(), String> {
+        let mut cluster = self
+            .cluster
+            .take()
+            .ok_or("only an embedded database can be stopped and started")?;
+        let (cluster, result) = tokio::task::spawn_blocking(move || {
+            let result = f(&mut cluster);
+            (cluster, result)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        self.cluster = Some(cluster);
+        result.map_err(|e| e.to_string())
+    }
+
     /// Stops the embedded cluster (fast shutdown) and removes its directory.
     pub async fn stop(mut self) -> Result<(), String> {
         if let Some(mut cluster) = self.cluster.take() {
@@ -200,28 +246,85 @@ pub struct Service {
     pub base_url: String,
     pub ingest_token: String,
     pub internal_token: String,
+    pub core_token: String,
     pub log_path: PathBuf,
+    port: u16,
+    database_url: String,
+    /// Extra environment of the child, e.g. `INGEST_MAX_CONCURRENT`.
+    extra_env: Vec<(String, String)>,
 }
 
 impl Service {
     /// Spawns the child. Call it from the main thread: the child's
     /// parent-death signal fires when the spawning thread ends.
     pub fn spawn(database_url: &str) -> Result<Self, String> {
+        Self::spawn_with(database_url, Vec::new())
+    }
+
+    /// [`Service::spawn`] with extra environment variables for the child.
+    pub fn spawn_with(
+        database_url: &str,
+        extra_env: Vec<(String, String)>,
+    ) -> Result<Self, String> {
         let port = free_port()?;
-        let ingest_token = tokens::generate();
-        let internal_token = tokens::generate();
-        let exe = std::env::current_exe().map_err(|e| format!("finding this binary: {e}"))?;
         let log_path =
             std::env::temp_dir().join(format!("loadgen-reseller-{}.log", std::process::id()));
-        let log = fs::File::create(&log_path)
-            .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+        fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+        let mut service = Self {
+            child: None,
+            pid: 0,
+            base_url: format!("http://127.0.0.1:{port}"),
+            ingest_token: tokens::generate(),
+            internal_token: tokens::generate(),
+            core_token: tokens::generate(),
+            log_path,
+            port,
+            database_url: database_url.to_owned(),
+            extra_env,
+        };
+        service.start_child()?;
+        Ok(service)
+    }
+
+    /// SIGKILL: the process dies mid-request, with no chance to drain or
+    /// roll back (PostgreSQL sees its connections break).
+    pub fn kill9(&mut self) -> Result<(), String> {
+        let Some(mut child) = self.child.take() else {
+            return Err("reseller-service is not running".into());
+        };
+        signal(child.id(), libc::SIGKILL);
+        child
+            .wait()
+            .map(|_| ())
+            .map_err(|e| format!("waiting for the killed reseller-service: {e}"))
+    }
+
+    /// Starts the child again on the same address, with the same tokens and
+    /// environment, after [`Service::kill9`]. The same thread rule as
+    /// [`Service::spawn`] applies.
+    pub fn respawn(&mut self) -> Result<(), String> {
+        if self.child.is_some() {
+            return Err("reseller-service is still running".into());
+        }
+        self.start_child()
+    }
+
+    fn start_child(&mut self) -> Result<(), String> {
+        let exe = std::env::current_exe().map_err(|e| format!("finding this binary: {e}"))?;
+        // Appended: a respawned service's log follows its predecessor's.
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&self.log_path)
+            .map_err(|e| format!("opening {}: {e}", self.log_path.display()))?;
         let mut command = Command::new(exe);
         command
             .arg("__serve-reseller")
-            .env("DATABASE_URL", database_url)
-            .env("RESELLER_HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .env("INGEST_TOKENS", &ingest_token)
-            .env("INTERNAL_TOKEN", &internal_token)
+            .env("DATABASE_URL", &self.database_url)
+            .env("RESELLER_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("INGEST_TOKENS", &self.ingest_token)
+            .env("INTERNAL_TOKEN", &self.internal_token)
+            .env("CORE_TOKENS", &self.core_token)
             .env("LOG_FORMAT", "json")
             // LOADGEN_SERVICE_LOG raises the service's log level for profiling.
             .env(
@@ -232,18 +335,14 @@ impl Service {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
+        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
         set_parent_death_signal(&mut command);
         let child = command
             .spawn()
             .map_err(|e| format!("starting reseller-service: {e}"))?;
-        Ok(Self {
-            pid: child.id(),
-            child: Some(child),
-            base_url: format!("http://127.0.0.1:{port}"),
-            ingest_token,
-            internal_token,
-            log_path,
-        })
+        self.pid = child.id();
+        self.child = Some(child);
+        Ok(())
     }
 
     /// Waits until `GET /readyz` answers 200 (migrations applied).

@@ -13,6 +13,13 @@
 //! loadgen reports --events N[,M...] [--queries Q] [--csv-rows R] [--out FILE.json]
 //! ```
 //!
+//! ```text
+//! loadgen faults [--mode short|long] [--only NAME,...] [--seed S] [--out FILE.json]
+//! ```
+//!
+//! `faults` runs the fault and load tests (issue #8) and prints one verdict
+//! line per scenario.
+//!
 //! `reports` benchmarks the read side (sales reports, order pages, the CSV
 //! export) over event logs of the given sizes, written directly with SQL.
 //!
@@ -23,6 +30,7 @@ mod args;
 mod baseline;
 mod catalog;
 mod env;
+mod faults;
 mod memory;
 mod report;
 mod reports;
@@ -71,6 +79,18 @@ fn main() -> ExitCode {
             });
             finish(result, out.as_deref())
         }
+        Command::Faults(args) => {
+            let out = args.out.clone();
+            // Polled on this (main) thread: the service children it respawns
+            // get their parent-death signal tied to it.
+            let result = runtime.block_on(async {
+                tokio::select! {
+                    result = faults::run(args) => result,
+                    _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
+                }
+            });
+            finish_faults(result, out.as_deref())
+        }
         Command::Reports(args) => {
             let out = args.out.clone();
             let result = runtime.block_on(async {
@@ -108,6 +128,45 @@ fn finish_reports(
         ExitCode::SUCCESS
     } else {
         eprintln!("loadgen: a consistency check or a report comparison FAILED");
+        ExitCode::FAILURE
+    }
+}
+
+fn finish_faults(
+    result: Result<faults::FaultsReport, String>,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("loadgen faults: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(path) = out {
+        if let Err(error) = report.write_json(path) {
+            eprintln!("loadgen faults: {error}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("loadgen faults: results written to {}", path.display());
+    }
+    let failed: Vec<&str> = report
+        .verdicts
+        .iter()
+        .filter(|v| !v.pass)
+        .map(|v| v.scenario)
+        .collect();
+    eprintln!(
+        "loadgen faults: {} of {} scenarios passed in {:.1} s (seed {})",
+        report.verdicts.len() - failed.len(),
+        report.verdicts.len(),
+        report.elapsed_s,
+        report.seed
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("loadgen faults: FAILED: {}", failed.join(", "));
         ExitCode::FAILURE
     }
 }

@@ -86,6 +86,7 @@ pub async fn ingest(args: IngestArgs) -> Result<Report, String> {
         url: format!("{}{}", service.base_url, send::INGEST_PATH),
         token: service.ingest_token.clone(),
         gzip: args.gzip,
+        retry: send::Retry::default(),
     };
     let _ = sqlx::raw_sql("CHECKPOINT").execute(&mut admin).await;
     let ids = Arc::new(workload.events.iter().map(|e| e.event_id).collect());
@@ -290,7 +291,7 @@ fn build_report(
 }
 
 /// A different workload every run unless `--seed` is given.
-fn clock_seed() -> u64 {
+pub fn clock_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

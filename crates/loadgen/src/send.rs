@@ -37,6 +37,26 @@ pub struct Target {
     pub url: String,
     pub token: String,
     pub gzip: bool,
+    pub retry: Retry,
+}
+
+/// How an unanswered batch is retried (same body, same event ids).
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// A batch not acknowledged by then is given up.
+    pub give_up_after: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            first_backoff: FIRST_BACKOFF,
+            max_backoff: MAX_BACKOFF,
+            give_up_after: GIVE_UP_AFTER,
+        }
+    }
 }
 
 /// The request bodies, encoded before the clock starts so the loader's own
@@ -106,6 +126,10 @@ struct Stats {
     codes: BTreeMap<String, u64>,
     /// Answers that made a batch be retried, by status (0: transport error).
     retry_causes: BTreeMap<u16, u64>,
+    /// 429 and 503 answers without a `Retry-After` header.
+    shed_without_retry_after: u64,
+    /// The longest wait for any answer (of any status, or a transport error).
+    max_answer_ms: f64,
     failures: Vec<String>,
     anomalies: Vec<String>,
     anomaly_count: u64,
@@ -165,12 +189,19 @@ pub struct Outcome {
     pub end_to_end_ms: Vec<f64>,
     pub codes: BTreeMap<String, u64>,
     pub retry_causes: BTreeMap<u16, u64>,
+    pub shed_without_retry_after: u64,
+    pub max_answer_ms: f64,
     pub failures: Vec<String>,
     pub anomalies: Vec<String>,
     pub anomaly_count: u64,
 }
 
 impl Outcome {
+    /// Answers of `status` that made a batch be retried (0: transport errors).
+    pub fn retried_on(&self, status: u16) -> u64 {
+        self.retry_causes.get(&status).copied().unwrap_or(0)
+    }
+
     /// Distinct acknowledged events per second of the phase.
     pub fn events_per_s(&self) -> f64 {
         rate(self.acked_count, self.elapsed)
@@ -254,6 +285,8 @@ pub async fn run(
         end_to_end_ms: stats.end_to_end_ms,
         codes: stats.codes,
         retry_causes: stats.retry_causes,
+        shed_without_retry_after: stats.shed_without_retry_after,
+        max_answer_ms: stats.max_answer_ms,
         failures: stats.failures,
         anomalies: stats.anomalies,
         anomaly_count: stats.anomaly_count,
@@ -302,7 +335,8 @@ async fn send_batch(client: &reqwest::Client, shared: &Shared, i: usize) {
         return;
     };
     let first = Instant::now();
-    let mut backoff = FIRST_BACKOFF;
+    let policy = shared.target.retry;
+    let mut backoff = policy.first_backoff;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -324,7 +358,11 @@ async fn send_batch(client: &reqwest::Client, shared: &Shared, i: usize) {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
+                if matches!(status.as_u16(), 429 | 503) && retry_after.is_none() {
+                    shared.stats().shed_without_retry_after += 1;
+                }
                 let text = response.bytes().await;
+                note_answer(shared, sent.elapsed());
                 match (status.as_u16(), text) {
                     (200, Ok(bytes)) => {
                         let latency = sent.elapsed();
@@ -346,7 +384,10 @@ async fn send_batch(client: &reqwest::Client, shared: &Shared, i: usize) {
                     }
                 }
             }
-            Err(error) => (transport_error(&error), None),
+            Err(error) => {
+                note_answer(shared, sent.elapsed());
+                (transport_error(&error), None)
+            }
         };
         {
             let code = cause
@@ -357,7 +398,7 @@ async fn send_batch(client: &reqwest::Client, shared: &Shared, i: usize) {
             *shared.stats().retry_causes.entry(code).or_default() += 1;
         }
         let wait = retry_after.unwrap_or(backoff) + jitter(i, attempt, backoff);
-        if first.elapsed() + wait > GIVE_UP_AFTER {
+        if first.elapsed() + wait > policy.give_up_after {
             shared.failure(format!(
                 "batch {i} given up after {attempt} attempts in {:.0}s; last: {cause}",
                 first.elapsed().as_secs_f64()
@@ -366,8 +407,13 @@ async fn send_batch(client: &reqwest::Client, shared: &Shared, i: usize) {
         }
         shared.retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(wait).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        backoff = (backoff * 2).min(policy.max_backoff);
     }
+}
+
+fn note_answer(shared: &Shared, waited: Duration) {
+    let mut stats = shared.stats();
+    stats.max_answer_ms = stats.max_answer_ms.max(waited.as_secs_f64() * 1000.0);
 }
 
 fn transport_error(error: &reqwest::Error) -> String {

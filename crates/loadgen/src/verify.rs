@@ -118,3 +118,177 @@ async fn count(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(u64, u64), Stri
     }
     Ok((rows, distinct))
 }
+
+/// A projection the ingest maintains, and the same rows recomputed from
+/// `reseller.sale_events` with a `GROUP BY`: the two must be equal as
+/// multisets of rows (same columns, same types, in the same order). A new
+/// projection (say an hourly rollup) is one more entry in [`PROJECTIONS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Comparison {
+    pub name: &'static str,
+    /// What a verdict calls it: `rollups`, `orders` or `stock`.
+    pub group: &'static str,
+    pub projection: &'static str,
+    pub recomputation: &'static str,
+}
+
+/// The 15-minute UTC bucket of an event, as `domain::sale_event::bucket_15m`.
+macro_rules! bucket_15m {
+    ($at:literal) => {
+        concat!(
+            "date_bin('15 minutes', ",
+            $at,
+            ", TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+        )
+    };
+}
+
+/// The paid and refunded lines of every stored event, one row each.
+macro_rules! money_lines {
+    () => {
+        concat!(
+            "SELECT e.reseller_id, e.order_id, e.type, e.show_id, e.channel, e.currency, ",
+            bucket_15m!("e.occurred_at"),
+            " AS bucket_start, (x->>'ticket_type_id')::uuid AS ticket_type_id, \
+             (x->>'quantity')::bigint AS quantity, (x->>'unit_price_minor')::bigint AS unit_price_minor \
+             FROM reseller.sale_events e CROSS JOIN LATERAL jsonb_array_elements(e.lines) AS x \
+             WHERE e.type IN ('order.paid', 'order.refunded')"
+        )
+    };
+}
+
+pub const PROJECTIONS: &[Comparison] = &[
+    Comparison {
+        name: "sales_rollup_15m",
+        group: "rollups",
+        projection: "SELECT reseller_id, bucket_start, show_id, ticket_type_id, channel, currency, \
+             paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
+             FROM reseller.sales_rollup_15m \
+             WHERE (paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) <> (0, 0, 0, 0, 0)",
+        recomputation: concat!(
+            "SELECT reseller_id, bucket_start, show_id, ticket_type_id, channel, currency, \
+             count(DISTINCT order_id) FILTER (WHERE type = 'order.paid'), \
+             coalesce(sum(quantity) FILTER (WHERE type = 'order.paid'), 0)::bigint, \
+             coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.paid'), 0)::bigint, \
+             coalesce(sum(quantity) FILTER (WHERE type = 'order.refunded'), 0)::bigint, \
+             coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.refunded'), 0)::bigint \
+             FROM (",
+            money_lines!(),
+            ") AS l GROUP BY 1, 2, 3, 4, 5, 6"
+        ),
+    },
+    Comparison {
+        name: "sales_orders_15m",
+        group: "rollups",
+        projection: "SELECT reseller_id, bucket_start, show_id, channel, currency, paid_orders \
+             FROM reseller.sales_orders_15m WHERE paid_orders <> 0",
+        recomputation: concat!(
+            "SELECT reseller_id, ",
+            bucket_15m!("occurred_at"),
+            ", show_id, channel, currency, count(DISTINCT order_id) \
+             FROM reseller.sale_events WHERE type = 'order.paid' GROUP BY 1, 2, 3, 4, 5"
+        ),
+    },
+    Comparison {
+        name: "orders",
+        group: "orders",
+        projection: "SELECT reseller_id, order_id, show_id, channel, currency, status, tickets, gross_minor, \
+             refunded_tickets, refunded_minor, created_at, paid_at, first_event_at, last_event_at, event_count \
+             FROM reseller.orders",
+        recomputation: "SELECT reseller_id, order_id, show_id, channel, currency, \
+             CASE WHEN paid AND refunded_tickets > 0 AND refunded_tickets >= tickets THEN 'refunded' \
+               WHEN paid AND refunded_tickets > 0 THEN 'partially_refunded' \
+               WHEN paid THEN 'paid' WHEN cancelled THEN 'cancelled' WHEN expired THEN 'expired' \
+               ELSE 'created' END, \
+             tickets, gross_minor, refunded_tickets, refunded_minor, created_at, paid_at, first_event_at, \
+             last_event_at, event_count \
+             FROM (SELECT e.reseller_id, e.order_id, \
+               (array_agg(e.show_id ORDER BY e.occurred_at, e.event_id))[1] AS show_id, \
+               (array_agg(e.channel ORDER BY e.occurred_at, e.event_id))[1] AS channel, \
+               (array_agg(e.currency ORDER BY e.occurred_at, e.event_id))[1] AS currency, \
+               bool_or(e.type = 'order.paid') AS paid, bool_or(e.type = 'order.cancelled') AS cancelled, \
+               bool_or(e.type = 'order.expired') AS expired, \
+               coalesce(sum(s.q) FILTER (WHERE e.type = 'order.paid'), 0)::bigint AS tickets, \
+               coalesce(sum(s.a) FILTER (WHERE e.type = 'order.paid'), 0)::bigint AS gross_minor, \
+               coalesce(sum(s.q) FILTER (WHERE e.type = 'order.refunded'), 0)::bigint AS refunded_tickets, \
+               coalesce(sum(s.a) FILTER (WHERE e.type = 'order.refunded'), 0)::bigint AS refunded_minor, \
+               coalesce(min(e.occurred_at) FILTER (WHERE e.type = 'order.created'), min(e.occurred_at)) AS created_at, \
+               min(e.occurred_at) FILTER (WHERE e.type = 'order.paid') AS paid_at, \
+               min(e.occurred_at) AS first_event_at, max(e.occurred_at) AS last_event_at, \
+               count(*)::int AS event_count \
+             FROM reseller.sale_events e CROSS JOIN LATERAL ( \
+               SELECT sum((x->>'quantity')::bigint) AS q, \
+                 sum((x->>'quantity')::bigint * (x->>'unit_price_minor')::bigint) AS a \
+               FROM jsonb_array_elements(e.lines) AS x) AS s \
+             GROUP BY e.reseller_id, e.order_id) AS o",
+    },
+    Comparison {
+        name: "ticket_types.sold",
+        group: "stock",
+        projection: "SELECT reseller_id, ticket_type_id, sold FROM reseller.ticket_types",
+        recomputation: concat!(
+            "SELECT t.reseller_id, t.ticket_type_id, coalesce(d.sold, 0)::bigint \
+             FROM reseller.ticket_types t LEFT JOIN ( \
+               SELECT reseller_id, ticket_type_id, \
+                 sum(CASE WHEN type = 'order.paid' THEN quantity ELSE -quantity END) AS sold \
+               FROM (",
+            money_lines!(),
+            ") AS l GROUP BY 1, 2) AS d USING (reseller_id, ticket_type_id)"
+        ),
+    },
+];
+
+/// How one projection compared with its recomputation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProjectionCheck {
+    pub name: &'static str,
+    pub projection_rows: i64,
+    pub recomputed_rows: i64,
+    /// Rows in one and not the other (counted both ways).
+    pub differing_rows: i64,
+    /// A few of them, as text, for the report.
+    pub examples: Vec<String>,
+}
+
+impl ProjectionCheck {
+    pub fn equal(&self) -> bool {
+        self.differing_rows == 0
+    }
+}
+
+/// Compares every entry of `comparisons` (as the superuser, who sees every
+/// reseller's rows).
+pub async fn compare_projections(
+    conn: &mut PgConnection,
+    comparisons: &[Comparison],
+) -> Result<Vec<ProjectionCheck>, String> {
+    let mut checks = Vec::new();
+    for c in comparisons {
+        let diff = format!(
+            "WITH p AS ({}), r AS ({}), \
+             d AS ((SELECT 'projection' AS side, x::text AS row FROM (TABLE p EXCEPT ALL TABLE r) AS x) \
+                   UNION ALL (SELECT 'recomputed', y::text FROM (TABLE r EXCEPT ALL TABLE p) AS y)) \
+             SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM r), (SELECT count(*) FROM d), \
+               coalesce((SELECT array_agg(side || ': ' || row) FROM (SELECT * FROM d ORDER BY row LIMIT 4) AS x), \
+                 '{{}}'::text[])",
+            c.projection, c.recomputation
+        );
+        let (projection_rows, recomputed_rows, differing_rows, examples): (
+            i64,
+            i64,
+            i64,
+            Vec<String>,
+        ) = sqlx::query_as(&diff)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| format!("comparing {}: {}", c.name, db_error(e)))?;
+        checks.push(ProjectionCheck {
+            name: c.name,
+            projection_rows,
+            recomputed_rows,
+            differing_rows,
+            examples,
+        });
+    }
+    Ok(checks)
+}

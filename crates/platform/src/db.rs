@@ -147,6 +147,46 @@ impl Database {
     }
 }
 
+/// Whether `error` means the database is away, restarting or saturated, so
+/// the request may simply be retried (a 503), rather than a bug (a 500):
+/// no connection to be had, a connection that broke, or the server ending
+/// or refusing sessions. A fast shutdown (`pg_ctl stop`, a service
+/// manager's restart), a failover or `pg_terminate_backend` ends every
+/// session with SQLSTATE 57P01; a server starting up answers 57P03.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            // 08: connection exception; 57P01-57P05: admin or crash
+            // shutdown, cannot connect now, idle session timeout; 53:
+            // insufficient resources (too many connections, out of memory).
+            code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
+        }),
+        _ => false,
+    }
+}
+
+/// The answer for a database error: a 503 with `Retry-After` the client may
+/// retry when the database is away, restarting or saturated
+/// ([`is_unavailable`]); any other database error is our bug, a 500. The
+/// cause is logged here, once, and never sent.
+pub fn error_problem(error: &sqlx::Error) -> Problem {
+    if is_unavailable(error) {
+        tracing::warn!(%error, "database unavailable");
+        Problem::unavailable(
+            "database_unavailable",
+            "The database is temporarily unavailable; retry shortly.",
+            1,
+        )
+    } else {
+        tracing::error!(%error, "database error");
+        Problem::internal()
+    }
+}
+
 /// An extra readiness detail (a name and a state, e.g. `replica` and
 /// `degraded`) that is reported but does not make the service unready.
 pub type ReadinessDetail = std::sync::Arc<
@@ -282,6 +322,16 @@ pub async fn create_database_if_missing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_and_a_bad_query_is_not() {
+        let io = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "eof");
+        assert!(is_unavailable(&sqlx::Error::Io(io)));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::PoolClosed));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+    }
 
     #[test]
     fn identifiers_and_literals_are_quoted() {

@@ -208,6 +208,10 @@ pub struct Cluster {
     socket_dir: PathBuf,
     port: u16,
     log_path: PathBuf,
+    /// What [`Cluster::restart`] starts the server with again.
+    programs: ServerPrograms,
+    options: ClusterOptions,
+    run_as: Option<RunAs>,
     /// Keeps the keeper thread alive; dropping it lets the thread end.
     _keeper: mpsc::Sender<()>,
 }
@@ -310,6 +314,9 @@ impl Cluster {
             socket_dir,
             port: options.port,
             log_path,
+            programs: programs.clone(),
+            options: options.clone(),
+            run_as,
             _keeper: keeper,
         };
         cluster.wait_until_ready(Duration::from_secs(60))?;
@@ -392,6 +399,81 @@ impl Cluster {
         signal(child.id(), libc::SIGQUIT);
         child.wait().map_err(io_err("waiting for postgres"))?;
         Ok(())
+    }
+}
+
+impl Cluster {
+    /// Immediate shutdown, as an operator's `pg_ctl stop -m immediate` (run
+    /// as the cluster's owner): every backend is killed at once, open
+    /// transactions are lost, and the next start runs crash recovery. For
+    /// fault tests; [`Cluster::restart`] starts the server again.
+    pub fn stop_immediate(&mut self) -> Result<(), EmbeddedError> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let mut command = Command::new(self.programs.program("pg_ctl"));
+        command
+            .arg("-D")
+            .arg(&self.pgdata)
+            .args(["-m", "immediate", "-w", "-t", "30", "stop"])
+            .stdin(Stdio::null());
+        if let Some(user) = self.run_as {
+            command
+                .uid(user.uid)
+                .gid(user.gid)
+                .env("HOME", &self.pgdata)
+                .current_dir(&self.pgdata);
+        }
+        let output = command.output();
+        // Whatever pg_ctl says, the postmaster is our child: reap it, and
+        // make sure it is gone before the data directory is used again.
+        let started = Instant::now();
+        loop {
+            if child
+                .try_wait()
+                .map_err(io_err("waiting for postgres"))?
+                .is_some()
+            {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                signal(child.id(), libc::SIGKILL);
+                child.wait().map_err(io_err("waiting for postgres"))?;
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let output = output.map_err(io_err("running pg_ctl"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(EmbeddedError::ProgramFailed {
+                program: "pg_ctl stop -m immediate".into(),
+                status: output.status.to_string(),
+                output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            })
+        }
+    }
+
+    /// Starts the server again on the same data directory and socket after
+    /// [`Cluster::stop`] or [`Cluster::stop_immediate`] (crash recovery runs
+    /// first when needed); waits until it accepts connections. A running
+    /// cluster is left as it is.
+    pub fn restart(&mut self) -> Result<(), EmbeddedError> {
+        if self.child.is_some() {
+            return Ok(());
+        }
+        let started = Self::start_inner(&self.programs, &self.options, None)?;
+        // The old value has no child left, so dropping it stops nothing.
+        *self = started;
+        Ok(())
+    }
+
+    /// Whether the postmaster runs (it may still be starting up).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 }
 

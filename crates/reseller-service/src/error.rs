@@ -126,31 +126,12 @@ impl IntoResponse for ApiError {
                 "not_found",
                 "This route is not enabled on this deployment.",
             ),
-            Self::Database(error) => database_problem(&error),
+            Self::Database(error) => platform::db::error_problem(&error),
             Self::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
                 Problem::internal()
             }
         }
         .into_response()
-    }
-}
-
-/// A database that is away or saturated is a 503 the client may retry; any
-/// other database error is our bug.
-fn database_problem(error: &sqlx::Error) -> Problem {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            tracing::warn!(%error, "database unavailable");
-            Problem::unavailable(
-                "database_unavailable",
-                "The database is temporarily unavailable; retry shortly.",
-                1,
-            )
-        }
-        _ => {
-            tracing::error!(%error, "database error");
-            Problem::internal()
-        }
     }
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod api_keys;
 mod catalog;
 mod catalog_feed;
+mod database_errors;
 mod helpers;
 mod idempotency;
 mod ingest;
