@@ -9,6 +9,7 @@
 pub mod config;
 pub mod db;
 pub mod embedded;
+pub mod feed;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;

@@ -60,6 +60,23 @@ impl PageQuery {
             })
             .transpose()
     }
+
+    /// A cursor holding a `(time, id)` position ([`time_id_cursor`]).
+    pub fn cursor_time_id(
+        &self,
+    ) -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, Problem> {
+        self.cursor_bytes()?
+            .map(|bytes| {
+                decode_time_id(&bytes).ok_or_else(|| {
+                    invalid(
+                        "cursor",
+                        "invalid_cursor",
+                        "is not a cursor returned by this list".into(),
+                    )
+                })
+            })
+            .transpose()
+    }
 }
 
 fn invalid(field: &str, code: &'static str, message: String) -> Problem {

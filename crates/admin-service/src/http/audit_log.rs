@@ -6,7 +6,7 @@ use axum::{extract::State, Json};
 use chrono::{DateTime, Utc};
 use platform::{
     http::extract::AppQuery,
-    pagination::{decode_time_id, time_id_cursor, Page, PageQuery},
+    pagination::{time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -67,16 +67,7 @@ pub async fn list_audit_log(
             ));
         }
     }
-    let before = match page.cursor_bytes()? {
-        None => None,
-        Some(bytes) => Some(decode_time_id(&bytes).ok_or_else(|| {
-            ApiError::invalid(
-                "cursor",
-                "invalid_cursor",
-                "is not a cursor returned by this list",
-            )
-        })?),
-    };
+    let before = page.cursor_time_id()?;
     let filter = AuditFilter {
         actor_id: q.actor_id,
         action: bounded("action", q.action)?,

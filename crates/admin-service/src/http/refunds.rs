@@ -14,7 +14,7 @@ use domain::admin::{RefundLedger, RefundRefusal};
 use platform::{
     http::extract::{AppJson, AppPath, AppQuery},
     idempotency::{CreateRequest, Idempotent},
-    pagination::{decode_time_id, time_id_cursor, Page, PageQuery},
+    pagination::{time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -210,16 +210,7 @@ pub async fn list_refund_requests(
         cursor: q.cursor,
     };
     let limit = page.limit()?;
-    let after = match page.cursor_bytes()? {
-        None => None,
-        Some(bytes) => Some(decode_time_id(&bytes).ok_or_else(|| {
-            ApiError::invalid(
-                "cursor",
-                "invalid_cursor",
-                "is not a cursor returned by this list",
-            )
-        })?),
-    };
+    let after = page.cursor_time_id()?;
     let mut conn = state.db.acquire().await?;
     let rows = db::refunds::list(&mut conn, q.status.as_deref(), None, after, limit).await?;
     Ok(Json(Page::from_rows(rows, limit, encode_cursor)))

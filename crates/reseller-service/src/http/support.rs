@@ -121,24 +121,7 @@ pub use platform::pagination::time_id_cursor;
 
 /// The position a [`time_id_cursor`] holds; 400 when the cursor is not one.
 pub fn time_id_position(page: &PageQuery) -> Result<Option<(DateTime<Utc>, Uuid)>, ApiError> {
-    let Some(bytes) = page.cursor_bytes()? else {
-        return Ok(None);
-    };
-    platform::pagination::decode_time_id(&bytes)
-        .map(Some)
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                "cursor: is not a cursor returned by this list",
-            )
-            .with_errors(vec![platform::FieldError::new(
-                "cursor",
-                "invalid_cursor",
-                "is not a cursor returned by this list",
-            )])
-            .into()
-        })
+    Ok(page.cursor_time_id()?)
 }
 
 pub use platform::http::extract::ClientAddr;
