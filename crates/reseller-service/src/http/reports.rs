@@ -19,7 +19,7 @@ use crate::{
     report::{
         self,
         chart::{self, ChartMeta, Series},
-        Granularity, Offsets, ReportQuery, ReportRow, ReportSpec, RowJson,
+        Granularity, Mode, ReportQuery, ReportRow, ReportSpec, RowJson,
     },
     ApiError, AppState,
 };
@@ -41,15 +41,15 @@ async fn spec_and_rows(
 ) -> Result<(ReportSpec, Vec<ReportRow>, Vec<ReportRow>), ApiError> {
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
     let spec = ReportSpec::parse(&mut tx, q).await?;
-    let (sql, binds) = spec.query(auth.reseller_id, Offsets::PerBucket);
+    let (sql, binds) = spec.query(auth.reseller_id, Mode::Collect);
     let mut rows = binds.bind(&sql).fetch_all(&mut *tx).await?;
-    report::fill_offsets(&mut tx, &spec.tz, &mut rows).await?;
+    report::finish_rows(&mut tx, &spec, &mut rows).await?;
     let totals = if !with_totals {
         Vec::new()
     } else if spec.totals_from_rows() {
         report::totals_of(&rows)
     } else {
-        let (sql, binds) = spec.totals().query(auth.reseller_id, Offsets::PerBucket);
+        let (sql, binds) = spec.totals().query(auth.reseller_id, Mode::Stream);
         binds.bind(&sql).fetch_all(&mut *tx).await?
     };
     tx.commit().await?;
@@ -82,7 +82,7 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
     csv::stream("sales-report.csv", header, move |out| async move {
         let result: Result<(), sqlx::Error> = async {
             let mut tx = state.reads.tenant(reseller_id).await?;
-            let (sql, binds) = spec.query(reseller_id, Offsets::PerRow);
+            let (sql, binds) = spec.query(reseller_id, Mode::Stream);
             let rows = binds.bind(&sql).fetch(&mut *tx);
             if csv::pump(rows, &out, |row, chunk| chunk.push_str(&spec.csv_line(row))).await? {
                 tx.commit().await?;

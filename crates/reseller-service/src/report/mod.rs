@@ -383,13 +383,13 @@ impl ReportSpec {
 
     /// The report's SQL. Binds: $1 reseller, $2 from, $3 to, $4 tz,
     /// $5 show filter, $6 ticket type filter, $7 channel filter.
-    /// `utc_offset_s` is computed per row only with `Offsets::PerRow`;
-    /// else it is NULL and [`fill_offsets`] sets it per bucket.
+    /// With `Mode::Collect`, `utc_offset_s` is NULL and the rows may come
+    /// unordered: [`finish_rows`] sets the offsets and the order.
     ///
     /// Tickets and amounts are sums of ticket-type rollups. `paid_orders`
     /// counts orders (an order with lines of two ticket types is one
     /// order) unless rows are split or filtered by ticket type.
-    pub fn sql(&self, offsets: Offsets) -> String {
+    pub fn sql(&self, mode: Mode) -> String {
         let source = self.source();
         let bucket = self.granularity.bucket_sql(source);
         let mut keys: Vec<&str> = Vec::new();
@@ -418,7 +418,7 @@ impl ReportSpec {
                 .join(", ")
         };
         let group = |keys: &[&str]| keys.join(", ");
-        let offset = if bucket.is_some() && offsets == Offsets::PerRow {
+        let offset = if bucket.is_some() && mode == Mode::Stream {
             "extract(epoch FROM (b AT TIME ZONE $4) - (b AT TIME ZONE 'UTC'))::int"
         } else {
             "NULL::int"
@@ -441,7 +441,14 @@ impl ReportSpec {
             col("ticket_type_id", self.by_ticket_type, "uuid"),
             col("channel", self.by_channel, "text"),
         );
-        let order_by = keys.join(", ");
+        // Sorting in the database costs more than the scan of an hourly
+        // report's rows; `finish_rows` sorts them instead, except by
+        // channel, whose order follows the database's collation.
+        let order_by = if mode == Mode::Stream || self.by_channel {
+            format!(" ORDER BY {}", keys.join(", "))
+        } else {
+            String::new()
+        };
         let figures = "sum(tickets_sold)::bigint AS tickets_sold, \
                sum(gross_minor)::bigint AS gross_minor, sum(refunded_tickets)::bigint AS refunded_tickets, \
                sum(refunded_minor)::bigint AS refunded_minor";
@@ -467,7 +474,7 @@ impl ReportSpec {
                     "WITH t AS (SELECT {sel}, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
                        FROM {table} WHERE {filters}) \
                      SELECT {head}, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
-                     FROM t ORDER BY {order_by}",
+                     FROM t{order_by}",
                     sel = select_keys(&keys),
                     table = source.table(),
                 );
@@ -476,7 +483,7 @@ impl ReportSpec {
                 "WITH t AS (SELECT {sel}, sum(paid_orders)::bigint AS paid_orders, {figures} \
                    FROM {table} WHERE {filters} GROUP BY {grp}) \
                  SELECT {head}, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
-                 FROM t ORDER BY {order_by}",
+                 FROM t{order_by}",
                 sel = select_keys(&keys),
                 table = source.table(),
                 grp = group(&keys),
@@ -495,7 +502,7 @@ impl ReportSpec {
         if per_ticket_type {
             format!(
                 "WITH t AS ({tickets}) SELECT {head}, tt_paid_orders AS paid_orders, tickets_sold, gross_minor, \
-                   refunded_tickets, refunded_minor FROM t ORDER BY {order_by}"
+                   refunded_tickets, refunded_minor FROM t{order_by}"
             )
         } else {
             let mut okeys = order_keys;
@@ -511,16 +518,16 @@ impl ReportSpec {
                  SELECT {head}, coalesce(o.paid_orders, 0)::bigint AS paid_orders, coalesce(tickets_sold, 0)::bigint AS tickets_sold, \
                    coalesce(gross_minor, 0)::bigint AS gross_minor, coalesce(refunded_tickets, 0)::bigint AS refunded_tickets, \
                    coalesce(refunded_minor, 0)::bigint AS refunded_minor \
-                 FROM t FULL JOIN o USING ({using}) ORDER BY {order_by}",
+                 FROM t FULL JOIN o USING ({using}){order_by}",
                 using = okeys.join(", "),
             )
         }
     }
 
     /// The query (see [`ReportSpec::sql`]) with its binds.
-    pub fn query(&self, reseller_id: Uuid, offsets: Offsets) -> (String, ReportBinds) {
+    pub fn query(&self, reseller_id: Uuid, mode: Mode) -> (String, ReportBinds) {
         (
-            self.sql(offsets),
+            self.sql(mode),
             ReportBinds {
                 reseller_id,
                 from: self.from,
@@ -534,26 +541,39 @@ impl ReportSpec {
     }
 }
 
-/// Where a row's `utc_offset_s` is computed.
+/// How the rows are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Offsets {
-    /// In the query, for every row (for streamed answers).
-    PerRow,
-    /// Afterwards, once per bucket, by [`fill_offsets`].
-    PerBucket,
+pub enum Mode {
+    /// Streamed in order, each with its offset (CSV).
+    Stream,
+    /// Read whole, then finished by [`finish_rows`].
+    Collect,
 }
 
-/// Sets `utc_offset_s` of rows read with `Offsets::PerBucket`, asking the
-/// database once for the offsets of all their buckets.
-pub async fn fill_offsets(
+/// Orders rows read with `Mode::Collect` (bucket, show, ticket type,
+/// currency; by channel the database already did) and sets their
+/// `utc_offset_s`, asking the database once for the offsets of all their
+/// buckets.
+pub async fn finish_rows(
     conn: &mut PgConnection,
-    tz: &str,
+    spec: &ReportSpec,
     rows: &mut [ReportRow],
 ) -> Result<(), sqlx::Error> {
+    if !spec.by_channel {
+        rows.sort_unstable_by(|a, b| {
+            (a.bucket_start, a.show_id, a.ticket_type_id, &a.currency).cmp(&(
+                b.bucket_start,
+                b.show_id,
+                b.ticket_type_id,
+                &b.currency,
+            ))
+        });
+    }
     let mut buckets: Vec<DateTime<Utc>> = rows.iter().filter_map(|r| r.bucket_start).collect();
+    buckets.dedup();
     buckets.sort_unstable();
     buckets.dedup();
-    let offsets = zone::offsets(conn, tz, &buckets).await?;
+    let offsets = zone::offsets(conn, &spec.tz, &buckets).await?;
     let by_bucket: BTreeMap<DateTime<Utc>, i32> = buckets.into_iter().zip(offsets).collect();
     for row in rows {
         row.utc_offset_s = row.bucket_start.and_then(|b| by_bucket.get(&b).copied());
