@@ -419,7 +419,10 @@ async fn run_seed(seed: u64) {
         total.entry((r.clone(), hour(*b))).or_default().0 += n;
     }
     let figures = "paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor";
-    let rows: Vec<(Uuid, DateTime<Utc>, Uuid, Uuid, i64, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+    type TtRow = (Uuid, DateTime<Utc>, Uuid, Uuid, i64, i64, i64, i64, i64);
+    type ShowRow = (Uuid, DateTime<Utc>, Uuid, i64, i64, i64, i64, i64);
+    type TotalRow = (Uuid, DateTime<Utc>, i64, i64, i64, i64, i64);
+    let rows: Vec<TtRow> = sqlx::query_as(&format!(
         "SELECT reseller_id, hour_start, ticket_type_id, show_id, {figures} FROM reseller.sales_hourly_by_ticket_type"
     ))
     .fetch_all(&mut conn)
@@ -435,7 +438,7 @@ async fn run_seed(seed: u64) {
         })
         .collect();
     assert_eq!(actual, by_tt, "seed {seed}: hourly rollups by ticket type");
-    let rows: Vec<(Uuid, DateTime<Utc>, Uuid, i64, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+    let rows: Vec<ShowRow> = sqlx::query_as(&format!(
         "SELECT reseller_id, hour_start, show_id, {figures} FROM reseller.sales_hourly_by_show"
     ))
     .fetch_all(&mut conn)
@@ -451,7 +454,7 @@ async fn run_seed(seed: u64) {
         })
         .collect();
     assert_eq!(actual, by_show, "seed {seed}: hourly rollups by show");
-    let rows: Vec<(Uuid, DateTime<Utc>, i64, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+    let rows: Vec<TotalRow> = sqlx::query_as(&format!(
         "SELECT reseller_id, hour_start, {figures} FROM reseller.sales_hourly"
     ))
     .fetch_all(&mut conn)
