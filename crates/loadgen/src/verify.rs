@@ -157,6 +157,41 @@ macro_rules! money_lines {
     };
 }
 
+/// Money sums of the paid and refunded lines grouped by `$keys` (columns of
+/// the lines, `$by` their positions), as `t`, `g`, `rt`, `rm`.
+macro_rules! hourly_money {
+    ($keys:literal, $by:literal) => {
+        concat!(
+            "SELECT ",
+            $keys,
+            ", coalesce(sum(quantity) FILTER (WHERE type = 'order.paid'), 0)::bigint AS t, \
+             coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.paid'), 0)::bigint AS g, \
+             coalesce(sum(quantity) FILTER (WHERE type = 'order.refunded'), 0)::bigint AS rt, \
+             coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.refunded'), 0)::bigint AS rm \
+             FROM (",
+            money_lines!(),
+            ") AS l GROUP BY ",
+            $by
+        )
+    };
+}
+
+/// Orders with an `order.paid` event per 15-minute bucket, show and channel
+/// (as `sales_orders_15m`), summed by `$keys` over column `b` (the bucket).
+macro_rules! hourly_paid_orders {
+    ($keys:literal, $by:literal) => {
+        concat!(
+            "SELECT ",
+            $keys,
+            ", sum(n) AS paid FROM (SELECT reseller_id, ",
+            bucket_15m!("occurred_at"),
+            " AS b, show_id, channel, currency, count(DISTINCT order_id) AS n \
+             FROM reseller.sale_events WHERE type = 'order.paid' GROUP BY 1, 2, 3, 4, 5) AS k GROUP BY ",
+            $by
+        )
+    };
+}
+
 pub const PROJECTIONS: &[Comparison] = &[
     Comparison {
         name: "sales_rollup_15m",
@@ -187,6 +222,54 @@ pub const PROJECTIONS: &[Comparison] = &[
             bucket_15m!("occurred_at"),
             ", show_id, channel, currency, count(DISTINCT order_id) \
              FROM reseller.sale_events WHERE type = 'order.paid' GROUP BY 1, 2, 3, 4, 5"
+        ),
+    },
+    Comparison {
+        name: "sales_hourly",
+        group: "rollups",
+        projection: "SELECT reseller_id, hour_start, currency, paid_orders, tickets_sold, gross_minor, \
+             refunded_tickets, refunded_minor FROM reseller.sales_hourly \
+             WHERE (paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) <> (0, 0, 0, 0, 0)",
+        recomputation: concat!(
+            "SELECT m.reseller_id, m.hour_start, m.currency, coalesce(p.paid, 0)::bigint, m.t, m.g, m.rt, m.rm FROM (",
+            hourly_money!("reseller_id, date_trunc('hour', bucket_start, 'UTC') AS hour_start, currency", "1, 2, 3"),
+            ") AS m LEFT JOIN (",
+            hourly_paid_orders!("reseller_id, date_trunc('hour', b, 'UTC') AS hour_start, currency", "1, 2, 3"),
+            ") AS p USING (reseller_id, hour_start, currency)"
+        ),
+    },
+    Comparison {
+        name: "sales_hourly_by_show",
+        group: "rollups",
+        projection: "SELECT reseller_id, hour_start, show_id, currency, paid_orders, tickets_sold, gross_minor, \
+             refunded_tickets, refunded_minor FROM reseller.sales_hourly_by_show \
+             WHERE (paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) <> (0, 0, 0, 0, 0)",
+        recomputation: concat!(
+            "SELECT m.reseller_id, m.hour_start, m.show_id, m.currency, coalesce(p.paid, 0)::bigint, m.t, m.g, m.rt, m.rm FROM (",
+            hourly_money!("reseller_id, date_trunc('hour', bucket_start, 'UTC') AS hour_start, show_id, currency", "1, 2, 3, 4"),
+            ") AS m LEFT JOIN (",
+            hourly_paid_orders!("reseller_id, date_trunc('hour', b, 'UTC') AS hour_start, show_id, currency", "1, 2, 3, 4"),
+            ") AS p USING (reseller_id, hour_start, show_id, currency)"
+        ),
+    },
+    Comparison {
+        name: "sales_hourly_by_ticket_type",
+        group: "rollups",
+        projection: "SELECT reseller_id, hour_start, ticket_type_id, currency, show_id, paid_orders, tickets_sold, \
+             gross_minor, refunded_tickets, refunded_minor FROM reseller.sales_hourly_by_ticket_type \
+             WHERE (paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) <> (0, 0, 0, 0, 0)",
+        recomputation: concat!(
+            "SELECT reseller_id, date_trunc('hour', bucket_start, 'UTC'), ticket_type_id, currency, show_id, \
+             sum(paid)::bigint, sum(t)::bigint, sum(g)::bigint, sum(rt)::bigint, sum(rm)::bigint FROM ( \
+             SELECT reseller_id, bucket_start, show_id, ticket_type_id, channel, currency, \
+             count(DISTINCT order_id) FILTER (WHERE type = 'order.paid') AS paid, \
+             coalesce(sum(quantity) FILTER (WHERE type = 'order.paid'), 0) AS t, \
+             coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.paid'), 0) AS g, \
+             coalesce(sum(quantity) FILTER (WHERE type = 'order.refunded'), 0) AS rt, \
+             coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.refunded'), 0) AS rm \
+             FROM (",
+            money_lines!(),
+            ") AS l GROUP BY 1, 2, 3, 4, 5, 6) AS q GROUP BY 1, 2, 3, 4, 5"
         ),
     },
     Comparison {

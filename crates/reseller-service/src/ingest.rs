@@ -6,8 +6,8 @@
 //! 2. Catalog references are checked in bulk (three queries per batch).
 //! 3. Events are inserted with one statement, skipping known ids; an id
 //!    already stored is a duplicate (same content hash) or a conflict.
-//! 4. Rollups, paid-order counts, stock and order projections move by what
-//!    was actually inserted. Every one of these writes is commutative, so
+//! 4. Rollups (15-minute and hourly), paid-order counts, stock and order
+//!    projections move by what was actually inserted. Every one of these writes is commutative, so
 //!    batches sharing an order need no order lock, and the result is the
 //!    same whatever the arrival order (see `db::ingest` for the lock order
 //!    that keeps concurrent batches free of deadlocks).
@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use domain::sale_event::{bucket_15m, EventType, OrderDelta, Rejection, SaleEvent, SaleEventInput};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -24,7 +24,10 @@ use uuid::Uuid;
 
 use crate::db::{
     self,
-    ingest::{OrderCountKey, PaidKey, Quarantined, RollupDelta, RollupKey},
+    ingest::{
+        HourlyKey, HourlyShowKey, HourlyTicketTypeKey, OrderCountKey, PaidKey, Quarantined,
+        RollupDelta, RollupKey,
+    },
 };
 
 /// The answer to a batch.
@@ -405,13 +408,104 @@ async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(
         }
     }
 
+    let hourly = Hourly::of(&rollups, &order_counts);
     db::ingest::add_rollups(tx, &rollups.into_iter().collect::<Vec<_>>()).await?;
     db::ingest::add_order_counts(tx, &order_counts.into_iter().collect::<Vec<_>>()).await?;
+    db::ingest::add_hourly(
+        tx,
+        &hourly.total.into_iter().collect::<Vec<_>>(),
+        &hourly.by_show.into_iter().collect::<Vec<_>>(),
+        &hourly.by_ticket_type.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
     let sold: Vec<_> = sold.into_iter().filter(|(_, d)| *d != 0).collect();
     db::ingest::add_sold(tx, &sold).await?;
     db::ingest::merge_orders(tx, &orders.into_iter().collect::<Vec<_>>()).await?;
     Ok(())
 }
+/// The deltas of the hourly rollups: exactly the 15-minute deltas of the
+/// batch, summed per UTC hour and per each table's key. paid_orders comes
+/// from the per-ticket-type counts for the ticket-type table and from the
+/// per-order counts for the other two, as in the 15-minute tables.
+#[derive(Debug, Default)]
+struct Hourly {
+    total: BTreeMap<HourlyKey, RollupDelta>,
+    by_show: BTreeMap<HourlyShowKey, RollupDelta>,
+    by_ticket_type: BTreeMap<HourlyTicketTypeKey, RollupDelta>,
+}
+
+fn add_delta(into: &mut RollupDelta, d: &RollupDelta) {
+    into.paid_orders += d.paid_orders;
+    into.tickets_sold += d.tickets_sold;
+    into.gross_minor = into.gross_minor.saturating_add(d.gross_minor);
+    into.refunded_tickets += d.refunded_tickets;
+    into.refunded_minor = into.refunded_minor.saturating_add(d.refunded_minor);
+}
+
+impl Hourly {
+    fn of(
+        rollups: &BTreeMap<RollupKey, RollupDelta>,
+        order_counts: &BTreeMap<OrderCountKey, i64>,
+    ) -> Self {
+        let mut hourly = Self::default();
+        for (k, d) in rollups {
+            let hour = hour_of(k.bucket_start);
+            add_delta(
+                hourly
+                    .by_ticket_type
+                    .entry((
+                        k.reseller_id,
+                        hour,
+                        k.ticket_type_id,
+                        k.currency.clone(),
+                        k.show_id,
+                    ))
+                    .or_default(),
+                d,
+            );
+            let figures = RollupDelta {
+                paid_orders: 0,
+                ..*d
+            };
+            add_delta(
+                hourly
+                    .by_show
+                    .entry((k.reseller_id, hour, k.show_id, k.currency.clone()))
+                    .or_default(),
+                &figures,
+            );
+            add_delta(
+                hourly
+                    .total
+                    .entry((k.reseller_id, hour, k.currency.clone()))
+                    .or_default(),
+                &figures,
+            );
+        }
+        for (k, n) in order_counts {
+            let hour = hour_of(k.bucket_start);
+            hourly
+                .by_show
+                .entry((k.reseller_id, hour, k.show_id, k.currency.clone()))
+                .or_default()
+                .paid_orders += n;
+            hourly
+                .total
+                .entry((k.reseller_id, hour, k.currency.clone()))
+                .or_default()
+                .paid_orders += n;
+        }
+        hourly
+    }
+}
+
+/// The UTC hour of a 15-minute bucket.
+fn hour_of(bucket: DateTime<Utc>) -> DateTime<Utc> {
+    bucket
+        .duration_trunc(chrono::Duration::hours(1))
+        .unwrap_or(bucket)
+}
+
 /// Keeps rejected and conflicting events (each event id once).
 async fn quarantine(tx: &mut db::Tx, parsed: &[Parsed<'_>]) -> Result<(), sqlx::Error> {
     let mut seen = HashSet::new();

@@ -3,7 +3,8 @@
 //! `loadgen ingest`; this benchmark measures reads), then the projections
 //! derived from exactly those events the way the ingest does
 //! (`reseller_service::ingest`): orders, the 15-minute rollups with their
-//! paid-order counts, the paid-order keys and the ticket types' `sold`.
+//! paid-order counts, the hourly rollups, the paid-order keys and the ticket
+//! types' `sold`.
 //!
 //! Order `k` (a global counter, so a larger size adds orders after the
 //! previous ones) has an `order.created` event, an `order.paid` event 1 to
@@ -127,7 +128,7 @@ FROM d CROSS JOIN LATERAL (VALUES
 WHERE x.occurred_at IS NOT NULL";
 
 /// The statements that follow, in order, each over `lg_events`.
-const DERIVE_SQL: [(&str, &str); 7] = [
+const DERIVE_SQL: [(&str, &str); 8] = [
     (
         "insert events",
         "INSERT INTO reseller.sale_events (reseller_id, event_id, type, occurred_at, show_id, order_id, channel, \
@@ -167,7 +168,8 @@ const DERIVE_SQL: [(&str, &str); 7] = [
     ),
     (
         "ticket-type rollups",
-        "WITH counts AS ( \
+        "CREATE TEMP TABLE lg_tt ON COMMIT DROP AS \
+         WITH counts AS ( \
            SELECT n.reseller_id, n.bucket_start, r.show_id, n.ticket_type_id, r.channel, r.currency, \
              count(*) AS paid_orders \
            FROM lg_new_paid n JOIN lg_rep r USING (order_id, bucket_start) \
@@ -181,13 +183,14 @@ const DERIVE_SQL: [(&str, &str); 7] = [
              coalesce(sum(quantity * unit_price_minor) FILTER (WHERE type = 'order.refunded'), 0) AS refunded_minor \
            FROM lg_lines GROUP BY 1, 2, 3, 4, 5, 6 \
          ) \
+         SELECT reseller_id, bucket_start, show_id, ticket_type_id, channel, currency, \
+           coalesce(c.paid_orders, 0) AS paid_orders, coalesce(f.tickets_sold, 0) AS tickets_sold, \
+           coalesce(f.gross_minor, 0) AS gross_minor, coalesce(f.refunded_tickets, 0) AS refunded_tickets, \
+           coalesce(f.refunded_minor, 0) AS refunded_minor \
+         FROM figures f FULL JOIN counts c USING (reseller_id, bucket_start, show_id, ticket_type_id, channel, currency); \
          INSERT INTO reseller.sales_rollup_15m AS r (reseller_id, bucket_start, show_id, ticket_type_id, channel, \
            currency, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) \
-         SELECT reseller_id, bucket_start, show_id, ticket_type_id, channel, currency, \
-           coalesce(c.paid_orders, 0), coalesce(f.tickets_sold, 0), coalesce(f.gross_minor, 0), \
-           coalesce(f.refunded_tickets, 0), coalesce(f.refunded_minor, 0) \
-         FROM figures f FULL JOIN counts c USING (reseller_id, bucket_start, show_id, ticket_type_id, channel, currency) \
-         ORDER BY 1, 2, 3, 4, 5, 6 \
+         SELECT * FROM lg_tt ORDER BY 1, 2, 3, 4, 5, 6 \
          ON CONFLICT (reseller_id, bucket_start, show_id, ticket_type_id, channel, currency) DO UPDATE SET \
            paid_orders = r.paid_orders + EXCLUDED.paid_orders, \
            tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
@@ -197,13 +200,58 @@ const DERIVE_SQL: [(&str, &str); 7] = [
     ),
     (
         "order rollups",
-        "INSERT INTO reseller.sales_orders_15m AS r (reseller_id, bucket_start, show_id, channel, currency, paid_orders) \
-         SELECT n.reseller_id, n.bucket_start, r.show_id, r.channel, r.currency, count(*) \
+        "CREATE TEMP TABLE lg_oc ON COMMIT DROP AS \
+         SELECT n.reseller_id, n.bucket_start, r.show_id, r.channel, r.currency, count(*) AS paid_orders \
          FROM lg_new_paid n JOIN lg_rep r USING (order_id, bucket_start) \
          WHERE n.ticket_type_id = '00000000-0000-0000-0000-000000000000' \
-         GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 \
+         GROUP BY 1, 2, 3, 4, 5; \
+         INSERT INTO reseller.sales_orders_15m AS r (reseller_id, bucket_start, show_id, channel, currency, paid_orders) \
+         SELECT * FROM lg_oc ORDER BY 1, 2, 3, 4, 5 \
          ON CONFLICT (reseller_id, bucket_start, show_id, channel, currency) DO UPDATE SET \
            paid_orders = r.paid_orders + EXCLUDED.paid_orders",
+    ),
+    (
+        // The ingest adds the same deltas, per UTC hour, to the hourly
+        // rollups (reseller_service::ingest::Hourly).
+        "hourly rollups",
+        "CREATE TEMP TABLE lg_hourly_show ON COMMIT DROP AS \
+         SELECT reseller_id, hour_start, show_id, currency, sum(paid_orders) AS paid_orders, \
+           sum(tickets_sold) AS tickets_sold, sum(gross_minor) AS gross_minor, \
+           sum(refunded_tickets) AS refunded_tickets, sum(refunded_minor) AS refunded_minor \
+         FROM (SELECT reseller_id, date_trunc('hour', bucket_start, 'UTC') AS hour_start, show_id, currency, \
+                 0::bigint AS paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor FROM lg_tt \
+               UNION ALL \
+               SELECT reseller_id, date_trunc('hour', bucket_start, 'UTC'), show_id, currency, paid_orders, 0, 0, 0, 0 \
+               FROM lg_oc) AS d \
+         GROUP BY 1, 2, 3, 4; \
+         INSERT INTO reseller.sales_hourly AS r (reseller_id, hour_start, currency, paid_orders, tickets_sold, \
+           gross_minor, refunded_tickets, refunded_minor) \
+         SELECT reseller_id, hour_start, currency, sum(paid_orders), sum(tickets_sold), sum(gross_minor), \
+           sum(refunded_tickets), sum(refunded_minor) \
+         FROM lg_hourly_show GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 \
+         ON CONFLICT (reseller_id, hour_start, currency) DO UPDATE SET \
+           paid_orders = r.paid_orders + EXCLUDED.paid_orders, tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
+           gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
+           refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
+           refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor; \
+         INSERT INTO reseller.sales_hourly_by_show AS r (reseller_id, hour_start, show_id, currency, paid_orders, \
+           tickets_sold, gross_minor, refunded_tickets, refunded_minor) \
+         SELECT * FROM lg_hourly_show ORDER BY 1, 2, 3, 4 \
+         ON CONFLICT (reseller_id, hour_start, show_id, currency) DO UPDATE SET \
+           paid_orders = r.paid_orders + EXCLUDED.paid_orders, tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
+           gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
+           refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
+           refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor; \
+         INSERT INTO reseller.sales_hourly_by_ticket_type AS r (reseller_id, hour_start, ticket_type_id, currency, \
+           show_id, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) \
+         SELECT reseller_id, date_trunc('hour', bucket_start, 'UTC'), ticket_type_id, currency, show_id, \
+           sum(paid_orders), sum(tickets_sold), sum(gross_minor), sum(refunded_tickets), sum(refunded_minor) \
+         FROM lg_tt GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 \
+         ON CONFLICT (reseller_id, hour_start, ticket_type_id, currency) DO UPDATE SET \
+           paid_orders = r.paid_orders + EXCLUDED.paid_orders, tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
+           gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
+           refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
+           refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor",
     ),
     (
         "sold",
@@ -316,7 +364,8 @@ pub async fn add_orders(
 pub async fn vacuum_analyze(conn: &mut PgConnection) -> Result<(), String> {
     sqlx::raw_sql(
         "VACUUM (ANALYZE) reseller.sale_events, reseller.orders, reseller.sales_rollup_15m, \
-         reseller.sales_orders_15m, reseller.paid_order_buckets, reseller.ticket_types",
+         reseller.sales_orders_15m, reseller.paid_order_buckets, reseller.ticket_types, \
+         reseller.sales_hourly, reseller.sales_hourly_by_show, reseller.sales_hourly_by_ticket_type",
     )
     .execute(conn)
     .await
@@ -330,6 +379,7 @@ pub struct Totals {
     pub events: i64,
     pub orders: i64,
     pub rollup_rows: i64,
+    pub hourly_rollup_rows: i64,
     pub problems: Vec<String>,
 }
 
@@ -369,6 +419,32 @@ pub async fn check(conn: &mut PgConnection, reseller_id: Uuid) -> Result<Totals,
     .fetch_one(&mut *conn)
     .await
     .map_err(db_error)?;
+    // Each hourly table: its figures summed, and paid_orders.
+    let mut hourly = Vec::new();
+    for table in [
+        "sales_hourly",
+        "sales_hourly_by_show",
+        "sales_hourly_by_ticket_type",
+    ] {
+        let sums: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
+            "SELECT count(*), coalesce(sum(paid_orders), 0)::bigint, coalesce(sum(tickets_sold), 0)::bigint, \
+               coalesce(sum(gross_minor), 0)::bigint, coalesce(sum(refunded_tickets), 0)::bigint, \
+               coalesce(sum(refunded_minor), 0)::bigint \
+             FROM reseller.{table} WHERE reseller_id = $1"
+        ))
+        .bind(reseller_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        hourly.push((table, sums));
+    }
+    let tt_paid_orders: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(paid_orders), 0)::bigint FROM reseller.sales_rollup_15m WHERE reseller_id = $1",
+    )
+    .bind(reseller_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
     let (events, created, paid, tickets, gross, refunded_tickets, refunded) = log;
     let (
         orders,
@@ -401,10 +477,27 @@ pub async fn check(conn: &mut PgConnection, reseller_id: Uuid) -> Result<Totals,
     );
     expect("refunded (rollups)", r_refunded, refunded);
     expect("sold (ticket types)", sold, tickets - refunded_tickets);
+    for (table, (_, h_paid, h_tickets, h_gross, h_ref_tickets, h_refunded)) in &hourly {
+        let paid_expected = if *table == "sales_hourly_by_ticket_type" {
+            tt_paid_orders
+        } else {
+            paid
+        };
+        expect(&format!("paid orders ({table})"), *h_paid, paid_expected);
+        expect(&format!("tickets sold ({table})"), *h_tickets, tickets);
+        expect(&format!("gross ({table})"), *h_gross, gross);
+        expect(
+            &format!("refunded tickets ({table})"),
+            *h_ref_tickets,
+            refunded_tickets,
+        );
+        expect(&format!("refunded ({table})"), *h_refunded, refunded);
+    }
     Ok(Totals {
         events,
         orders,
         rollup_rows,
+        hourly_rollup_rows: hourly.last().map_or(0, |(_, sums)| sums.0),
         problems,
     })
 }

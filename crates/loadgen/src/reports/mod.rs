@@ -283,6 +283,7 @@ async fn measure_size(
         load_seconds: facts.load_seconds,
         vacuum_analyze_seconds: facts.vacuum_analyze_seconds,
         rollup_rows: facts.totals.rollup_rows as u64,
+        hourly_rollup_rows: facts.totals.hourly_rollup_rows as u64,
         consistent: facts.totals.problems.is_empty(),
         consistency_problems: facts.totals.problems,
         daily_30d_rows: rows[0],

@@ -26,6 +26,8 @@ pub struct SizeResult {
     pub load_seconds: f64,
     pub vacuum_analyze_seconds: f64,
     pub rollup_rows: u64,
+    /// Rows of the hourly rollup by ticket type.
+    pub hourly_rollup_rows: u64,
     pub consistent: bool,
     pub consistency_problems: Vec<String>,
     pub daily_30d_rows: usize,
@@ -116,6 +118,10 @@ impl ReadReport {
             (
                 "rollup rows (15m x show x tt x channel)",
                 Box::new(|s| thousands(s.rollup_rows as f64)),
+            ),
+            (
+                "hourly rollup rows (hour x ticket type)",
+                Box::new(|s| thousands(s.hourly_rollup_rows as f64)),
             ),
             (
                 "load s (incl. VACUUM ANALYZE s)",

@@ -5,9 +5,9 @@
 //! Every write is commutative (inserts that skip known keys, additive
 //! upserts, merges), so concurrent batches need no lock beyond the rows they
 //! write. Each table is written in sorted key order and the tables in one
-//! fixed order (event log, paid-order keys, rollups, order counts, ticket
-//! types, orders), so two batches can wait on each other but never in a
-//! cycle: no deadlock.
+//! fixed order (event log, paid-order keys, rollups, order counts, hourly
+//! rollups, ticket types, orders), so two batches can wait on each other but
+//! never in a cycle: no deadlock.
 
 use std::collections::{HashMap, HashSet};
 
@@ -256,6 +256,115 @@ pub async fn add_order_counts(
     .bind(deltas.iter().map(|(_, n)| *n).collect::<Vec<i64>>())
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Key of a `sales_hourly` row: reseller, UTC hour, currency.
+pub type HourlyKey = (Uuid, DateTime<Utc>, String);
+/// Key of a `sales_hourly_by_show` row: reseller, UTC hour, show, currency.
+pub type HourlyShowKey = (Uuid, DateTime<Utc>, Uuid, String);
+/// A `sales_hourly_by_ticket_type` row: reseller, UTC hour, ticket type,
+/// currency (its key, in order) and the ticket type's show.
+pub type HourlyTicketTypeKey = (Uuid, DateTime<Utc>, Uuid, String, Uuid);
+
+/// An additive upsert of an hourly table from `unnest` of the arrays of its
+/// `columns` ($1...) followed by the five figure arrays; `key_columns` is
+/// its primary key.
+fn hourly_upsert(table: &str, columns: &str, key_columns: &str, types: &[&str]) -> String {
+    let keys = types.len();
+    let arrays: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("${}::{ty}[]", i + 1))
+        .chain((1..=5).map(|i| format!("${}::bigint[]", keys + i)))
+        .collect();
+    format!(
+        "INSERT INTO reseller.{table} AS r ({columns}, paid_orders, tickets_sold, gross_minor, \
+           refunded_tickets, refunded_minor) \
+         SELECT * FROM unnest({arrays}) \
+         ON CONFLICT ({key_columns}) DO UPDATE SET \
+           paid_orders = r.paid_orders + EXCLUDED.paid_orders, \
+           tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
+           gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
+           refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
+           refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor",
+        arrays = arrays.join(", ")
+    )
+}
+
+fn bind_figures<'q, K>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    deltas: &[(K, RollupDelta)],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let figure =
+        |f: fn(&RollupDelta) -> i64| deltas.iter().map(|(_, d)| f(d)).collect::<Vec<i64>>();
+    query
+        .bind(figure(|d| d.paid_orders))
+        .bind(figure(|d| d.tickets_sold))
+        .bind(figure(|d| d.gross_minor))
+        .bind(figure(|d| d.refunded_tickets))
+        .bind(figure(|d| d.refunded_minor))
+}
+
+/// Adds deltas to the hourly rollups, each table in key order and the
+/// tables in a fixed order (whole reseller, by show, by ticket type).
+pub async fn add_hourly(
+    conn: &mut PgConnection,
+    total: &[(HourlyKey, RollupDelta)],
+    by_show: &[(HourlyShowKey, RollupDelta)],
+    by_ticket_type: &[(HourlyTicketTypeKey, RollupDelta)],
+) -> Result<(), sqlx::Error> {
+    if !total.is_empty() {
+        let columns = "reseller_id, hour_start, currency";
+        let sql = hourly_upsert(
+            "sales_hourly",
+            columns,
+            columns,
+            &["uuid", "timestamptz", "text"],
+        );
+        let query = sqlx::query(&sql)
+            .bind(total.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
+            .bind(total.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+            .bind(total.iter().map(|(k, _)| k.2.as_str()).collect::<Vec<_>>());
+        bind_figures(query, total).execute(&mut *conn).await?;
+    }
+    if !by_show.is_empty() {
+        let columns = "reseller_id, hour_start, show_id, currency";
+        let sql = hourly_upsert(
+            "sales_hourly_by_show",
+            columns,
+            columns,
+            &["uuid", "timestamptz", "uuid", "text"],
+        );
+        let query = sqlx::query(&sql)
+            .bind(by_show.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
+            .bind(by_show.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+            .bind(by_show.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
+            .bind(
+                by_show
+                    .iter()
+                    .map(|(k, _)| k.3.as_str())
+                    .collect::<Vec<_>>(),
+            );
+        bind_figures(query, by_show).execute(&mut *conn).await?;
+    }
+    if !by_ticket_type.is_empty() {
+        // show_id is not part of the key: it follows from the ticket type.
+        let sql = hourly_upsert(
+            "sales_hourly_by_ticket_type",
+            "reseller_id, hour_start, ticket_type_id, currency, show_id",
+            "reseller_id, hour_start, ticket_type_id, currency",
+            &["uuid", "timestamptz", "uuid", "text", "uuid"],
+        );
+        let rows = by_ticket_type;
+        let query = sqlx::query(&sql)
+            .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>());
+        bind_figures(query, rows).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

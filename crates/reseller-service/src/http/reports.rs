@@ -1,6 +1,6 @@
 //! `GET /v1/reports/sales` (JSON, or CSV with `Accept: text/csv`) and
-//! `GET /v1/reports/sales/chart.svg`, from the 15-minute rollups, on the read
-//! replica when there is one.
+//! `GET /v1/reports/sales/chart.svg`, from the hourly or 15-minute rollups
+//! (see `report`), on the read replica when there is one.
 
 use axum::{
     extract::State,
@@ -17,8 +17,9 @@ use chrono::Offset;
 use super::{auth::AuthReseller, csv};
 use crate::{
     report::{
+        self,
         chart::{self, ChartMeta, Series},
-        Granularity, ReportQuery, ReportRow, ReportSpec, RowJson,
+        Granularity, Mode, ReportQuery, ReportRow, ReportSpec, RowJson,
     },
     ApiError, AppState,
 };
@@ -30,18 +31,27 @@ pub struct SalesReport {
     totals: Vec<RowJson>,
 }
 
+/// The report's rows, and with `with_totals` its totals: summed from the
+/// rows when they add up to the totals, else read with a second query.
 async fn spec_and_rows(
     state: &AppState,
     auth: &AuthReseller,
     q: &ReportQuery,
+    with_totals: bool,
 ) -> Result<(ReportSpec, Vec<ReportRow>, Vec<ReportRow>), ApiError> {
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
     let spec = ReportSpec::parse(&mut tx, q).await?;
-    let (sql, binds) = spec.query(auth.reseller_id);
-    let rows = binds.bind(&sql).fetch_all(&mut *tx).await?;
-    let totals_spec = spec.totals();
-    let (sql, binds) = totals_spec.query(auth.reseller_id);
-    let totals = binds.bind(&sql).fetch_all(&mut *tx).await?;
+    let (sql, binds) = spec.query(auth.reseller_id, Mode::Collect);
+    let mut rows = binds.bind(&sql).fetch_all(&mut *tx).await?;
+    report::finish_rows(&mut tx, &spec, &mut rows).await?;
+    let totals = if !with_totals {
+        Vec::new()
+    } else if spec.totals_from_rows() {
+        report::totals_of(&rows)
+    } else {
+        let (sql, binds) = spec.totals().query(auth.reseller_id, Mode::Stream);
+        binds.bind(&sql).fetch_all(&mut *tx).await?
+    };
     tx.commit().await?;
     Ok((spec, rows, totals))
 }
@@ -59,7 +69,7 @@ pub async fn sales_report(
         tx.commit().await?;
         return Ok(report_csv(state, auth.reseller_id, spec));
     }
-    let (_, rows, totals) = spec_and_rows(&state, &auth, &q).await?;
+    let (_, rows, totals) = spec_and_rows(&state, &auth, &q, true).await?;
     Ok(Json(SalesReport {
         rows: rows.iter().map(RowJson::from).collect(),
         totals: totals.iter().map(RowJson::from).collect(),
@@ -72,7 +82,7 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
     csv::stream("sales-report.csv", header, move |out| async move {
         let result: Result<(), sqlx::Error> = async {
             let mut tx = state.reads.tenant(reseller_id).await?;
-            let (sql, binds) = spec.query(reseller_id);
+            let (sql, binds) = spec.query(reseller_id, Mode::Stream);
             let rows = binds.bind(&sql).fetch(&mut *tx);
             if csv::pump(rows, &out, |row, chunk| chunk.push_str(&spec.csv_line(row))).await? {
                 tx.commit().await?;
@@ -93,7 +103,7 @@ pub async fn sales_chart(
     auth: AuthReseller,
     AppQuery(q): AppQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (spec, rows, _) = spec_and_rows(&state, &auth, &q).await?;
+    let (spec, rows, _) = spec_and_rows(&state, &auth, &q, false).await?;
     if spec.granularity == Granularity::None {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,

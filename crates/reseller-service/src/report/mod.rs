@@ -1,22 +1,29 @@
 //! The sales report: parameters, their validation, and the SQL over the
-//! 15-minute rollups.
+//! rollups.
 //!
 //! Time zones are PostgreSQL's own IANA database: buckets are
-//! `date_trunc(field, bucket_start, tz)`, which follows local days, weeks and
+//! `date_trunc(field, instant, tz)`, which follows local days, weeks and
 //! months across daylight-saving changes (a local day may have 23 or 25
 //! hours), and zones with 30- or 45-minute offsets, since every local
 //! boundary is also a 15-minute UTC boundary.
 //!
-//! Cost: a report reads the rollup rows of its range, at most one per
-//! 15-minute bucket, show, ticket type, channel and currency. For a busy
-//! reseller that is close to one row per two events (measured in
-//! `docs/benchmarks/reports.json`), so today a report's cost still grows
-//! with the events of its range; coarser pre-aggregates are the planned fix.
+//! Where the rows come from ([`Source`]): the hourly rollups whenever they
+//! can give the same answer, that is when the report needs no channel, is
+//! not by 15 minutes, starts and ends on whole UTC hours and its zone's
+//! offsets over the range are whole hours ([`zone::whole_hours`]); the
+//! narrowest hourly table that has the dimensions asked for (grouping and
+//! filters); else the 15-minute rollups. So a report reads at most one row
+//! per hour (or 15 minutes) and key asked for, whatever the number of
+//! events, and each row's figures are sums of the same 15-minute figures.
 
 pub mod chart;
 pub mod overview;
+pub mod zone;
 
-use std::{collections::HashSet, sync::Mutex};
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::Mutex,
+};
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, Timelike, Utc};
@@ -84,21 +91,60 @@ impl Granularity {
         }
     }
 
-    /// The SQL expression of a row's bucket ($4 is the time zone).
-    fn bucket_sql(self) -> Option<&'static str> {
-        match self {
-            Self::Minutes15 => Some("bucket_start"),
+    /// The SQL expression of a row's bucket over the instant column `at`
+    /// ($4 is the time zone), or none for `none`.
+    fn bucket_sql(self, source: Source) -> Option<String> {
+        let at = source.instant_column();
+        Some(match (self, source) {
+            (Self::Minutes15, _) => at.to_owned(),
+            // A clean zone's local hours are UTC hours (see `zone`).
+            (Self::Hour, Source::Hourly | Source::HourlyByShow | Source::HourlyByTicketType) => {
+                at.to_owned()
+            }
             // Not date_trunc('hour', ..., tz): on a fall-back day it maps both
             // occurrences of the repeated local hour to one instant. Every
             // offset is a multiple of 15 minutes, so a local hour starts
             // this many minutes before the 15-minute bucket.
-            Self::Hour => Some(
-                "(bucket_start - make_interval(mins => extract(minute FROM bucket_start AT TIME ZONE $4)::int))",
+            (Self::Hour, Source::Quarter) => format!(
+                "({at} - make_interval(mins => extract(minute FROM {at} AT TIME ZONE $4)::int))"
             ),
-            Self::Day => Some("date_trunc('day', bucket_start, $4)"),
-            Self::Week => Some("date_trunc('week', bucket_start, $4)"),
-            Self::Month => Some("date_trunc('month', bucket_start, $4)"),
-            Self::None => None,
+            (Self::Day, _) => format!("date_trunc('day', {at}, $4)"),
+            (Self::Week, _) => format!("date_trunc('week', {at}, $4)"),
+            (Self::Month, _) => format!("date_trunc('month', {at}, $4)"),
+            (Self::None, _) => return None,
+        })
+    }
+}
+
+/// The rollup a report reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `sales_hourly`: per hour and currency.
+    Hourly,
+    /// `sales_hourly_by_show`: per hour, show and currency.
+    HourlyByShow,
+    /// `sales_hourly_by_ticket_type`: per hour, ticket type (and show) and
+    /// currency; paid_orders per ticket type.
+    HourlyByTicketType,
+    /// `sales_rollup_15m` with `sales_orders_15m`: every dimension, by 15
+    /// minutes.
+    Quarter,
+}
+
+impl Source {
+    fn instant_column(self) -> &'static str {
+        match self {
+            Self::Quarter => "bucket_start",
+            _ => "hour_start",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Self::Hourly => "reseller.sales_hourly",
+            Self::HourlyByShow => "reseller.sales_hourly_by_show",
+            Self::HourlyByTicketType => "reseller.sales_hourly_by_ticket_type",
+            Self::Quarter => "reseller.sales_rollup_15m",
         }
     }
 }
@@ -116,6 +162,9 @@ pub struct ReportSpec {
     pub show_id: Option<Uuid>,
     pub ticket_type_id: Option<Uuid>,
     pub channel: Option<String>,
+    /// `from` and `to` are whole UTC hours and the zone's offsets over the
+    /// range are whole hours: hourly rows give the same buckets.
+    pub whole_hours: bool,
 }
 
 fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -278,6 +327,9 @@ impl ReportSpec {
                 ),
             ));
         }
+        let on_the_hour = |t: DateTime<Utc>| t.minute() == 0;
+        let whole_hours =
+            on_the_hour(from) && on_the_hour(to) && zone::whole_hours(conn, &tz, from, to).await?;
         Ok(Self {
             from,
             to,
@@ -289,6 +341,7 @@ impl ReportSpec {
             show_id: q.show_id,
             ticket_type_id: q.ticket_type_id,
             channel: q.channel.clone(),
+            whole_hours,
         })
     }
 
@@ -303,15 +356,43 @@ impl ReportSpec {
         }
     }
 
+    /// The table the rows come from: the narrowest hourly table with every
+    /// dimension the grouping and the filters need, when hourly rows give
+    /// the same buckets; else the 15-minute rollups.
+    pub fn source(&self) -> Source {
+        let needs_show = self.by_show || self.show_id.is_some();
+        let needs_ticket_type = self.by_ticket_type || self.ticket_type_id.is_some();
+        let needs_channel = self.by_channel || self.channel.is_some();
+        if !self.whole_hours || needs_channel || self.granularity == Granularity::Minutes15 {
+            Source::Quarter
+        } else if needs_ticket_type {
+            Source::HourlyByTicketType
+        } else if needs_show {
+            Source::HourlyByShow
+        } else {
+            Source::Hourly
+        }
+    }
+
+    /// True when the totals are the sums of the rows per currency: always,
+    /// except when rows are split by ticket type without a ticket-type
+    /// filter (an order with lines of two ticket types is then counted in
+    /// two rows but once in the total).
+    pub fn totals_from_rows(&self) -> bool {
+        !self.by_ticket_type || self.ticket_type_id.is_some()
+    }
+
     /// The report's SQL. Binds: $1 reseller, $2 from, $3 to, $4 tz,
     /// $5 show filter, $6 ticket type filter, $7 channel filter.
+    /// With `Mode::Collect`, `utc_offset_s` is NULL and the rows may come
+    /// unordered: [`finish_rows`] sets the offsets and the order.
     ///
-    /// Tickets and amounts come from the ticket-type rollup. `paid_orders`
-    /// comes from the order-level rollup unless rows are split or filtered by
-    /// ticket type: there an order with lines of two ticket types is one
-    /// order.
-    pub fn sql(&self) -> String {
-        let bucket = self.granularity.bucket_sql();
+    /// Tickets and amounts are sums of ticket-type rollups. `paid_orders`
+    /// counts orders (an order with lines of two ticket types is one
+    /// order) unless rows are split or filtered by ticket type.
+    pub fn sql(&self, mode: Mode) -> String {
+        let source = self.source();
+        let bucket = self.granularity.bucket_sql(source);
         let mut keys: Vec<&str> = Vec::new();
         if bucket.is_some() {
             keys.push("b");
@@ -330,7 +411,7 @@ impl ReportSpec {
         let per_ticket_type = self.by_ticket_type || self.ticket_type_id.is_some();
         let select_keys = |keys: &[&str]| {
             keys.iter()
-                .map(|k| match (*k, bucket) {
+                .map(|k| match (*k, &bucket) {
                     ("b", Some(expr)) => format!("{expr} AS b"),
                     (k, _) => k.to_owned(),
                 })
@@ -338,18 +419,7 @@ impl ReportSpec {
                 .join(", ")
         };
         let group = |keys: &[&str]| keys.join(", ");
-        let filters = "reseller_id = $1 AND bucket_start >= $2 AND bucket_start < $3 \
-             AND ($5::uuid IS NULL OR show_id = $5) AND ($7::text IS NULL OR channel = $7)";
-        let tickets = format!(
-            "SELECT {sel}, sum(paid_orders)::bigint AS tt_paid_orders, sum(tickets_sold)::bigint AS tickets_sold, \
-               sum(gross_minor)::bigint AS gross_minor, sum(refunded_tickets)::bigint AS refunded_tickets, \
-               sum(refunded_minor)::bigint AS refunded_minor \
-             FROM reseller.sales_rollup_15m WHERE {filters} AND ($6::uuid IS NULL OR ticket_type_id = $6) \
-             GROUP BY {grp}",
-            sel = select_keys(&keys),
-            grp = group(&keys),
-        );
-        let offset = if bucket.is_some() {
+        let offset = if bucket.is_some() && mode == Mode::Stream {
             "extract(epoch FROM (b AT TIME ZONE $4) - (b AT TIME ZONE 'UTC'))::int"
         } else {
             "NULL::int"
@@ -372,16 +442,68 @@ impl ReportSpec {
             col("ticket_type_id", self.by_ticket_type, "uuid"),
             col("channel", self.by_channel, "text"),
         );
-        let order_by = {
-            let mut k: Vec<&str> = keys.clone();
-            k.retain(|c| *c != "currency");
-            k.push("currency");
-            k.join(", ")
+        // Sorting in the database costs more than the scan of an hourly
+        // report's rows; `finish_rows` sorts them instead, except by
+        // channel, whose order follows the database's collation.
+        let order_by = if mode == Mode::Stream || self.by_channel {
+            format!(" ORDER BY {}", keys.join(", "))
+        } else {
+            String::new()
         };
+        let figures = "sum(tickets_sold)::bigint AS tickets_sold, \
+               sum(gross_minor)::bigint AS gross_minor, sum(refunded_tickets)::bigint AS refunded_tickets, \
+               sum(refunded_minor)::bigint AS refunded_minor";
+        if source != Source::Quarter {
+            let at = source.instant_column();
+            let mut filters = format!("reseller_id = $1 AND {at} >= $2 AND {at} < $3");
+            if self.show_id.is_some() {
+                filters.push_str(" AND show_id = $5");
+            }
+            if self.ticket_type_id.is_some() {
+                filters.push_str(" AND ticket_type_id = $6");
+            }
+            // By hour and by every key of the table: each row is one row
+            // of the report, nothing to add up.
+            let one_row_each = self.granularity == Granularity::Hour
+                && match source {
+                    Source::HourlyByShow => self.by_show,
+                    Source::HourlyByTicketType => self.by_ticket_type,
+                    _ => true,
+                };
+            if one_row_each {
+                return format!(
+                    "WITH t AS (SELECT {sel}, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
+                       FROM {table} WHERE {filters}) \
+                     SELECT {head}, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
+                     FROM t{order_by}",
+                    sel = select_keys(&keys),
+                    table = source.table(),
+                );
+            }
+            return format!(
+                "WITH t AS (SELECT {sel}, sum(paid_orders)::bigint AS paid_orders, {figures} \
+                   FROM {table} WHERE {filters} GROUP BY {grp}) \
+                 SELECT {head}, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor \
+                 FROM t{order_by}",
+                sel = select_keys(&keys),
+                table = source.table(),
+                grp = group(&keys),
+            );
+        }
+        let filters = "reseller_id = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+             AND ($5::uuid IS NULL OR show_id = $5) AND ($7::text IS NULL OR channel = $7)";
+        let tickets = format!(
+            "SELECT {sel}, sum(paid_orders)::bigint AS tt_paid_orders, {figures} \
+             FROM {table} WHERE {filters} AND ($6::uuid IS NULL OR ticket_type_id = $6) \
+             GROUP BY {grp}",
+            sel = select_keys(&keys),
+            table = source.table(),
+            grp = group(&keys),
+        );
         if per_ticket_type {
             format!(
                 "WITH t AS ({tickets}) SELECT {head}, tt_paid_orders AS paid_orders, tickets_sold, gross_minor, \
-                   refunded_tickets, refunded_minor FROM t ORDER BY {order_by}"
+                   refunded_tickets, refunded_minor FROM t{order_by}"
             )
         } else {
             let mut okeys = order_keys;
@@ -397,16 +519,16 @@ impl ReportSpec {
                  SELECT {head}, coalesce(o.paid_orders, 0)::bigint AS paid_orders, coalesce(tickets_sold, 0)::bigint AS tickets_sold, \
                    coalesce(gross_minor, 0)::bigint AS gross_minor, coalesce(refunded_tickets, 0)::bigint AS refunded_tickets, \
                    coalesce(refunded_minor, 0)::bigint AS refunded_minor \
-                 FROM t FULL JOIN o USING ({using}) ORDER BY {order_by}",
+                 FROM t FULL JOIN o USING ({using}){order_by}",
                 using = okeys.join(", "),
             )
         }
     }
 
-    /// Runs the query as a stream-able `sqlx` query with its binds.
-    pub fn query(&self, reseller_id: Uuid) -> (String, ReportBinds) {
+    /// The query (see [`ReportSpec::sql`]) with its binds.
+    pub fn query(&self, reseller_id: Uuid, mode: Mode) -> (String, ReportBinds) {
         (
-            self.sql(),
+            self.sql(mode),
             ReportBinds {
                 reseller_id,
                 from: self.from,
@@ -418,6 +540,74 @@ impl ReportSpec {
             },
         )
     }
+}
+
+/// How the rows are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Streamed in order, each with its offset (CSV).
+    Stream,
+    /// Read whole, then finished by [`finish_rows`].
+    Collect,
+}
+
+/// Orders rows read with `Mode::Collect` (bucket, show, ticket type,
+/// currency; by channel the database already did) and sets their
+/// `utc_offset_s`, asking the database once for the offsets of all their
+/// buckets.
+pub async fn finish_rows(
+    conn: &mut PgConnection,
+    spec: &ReportSpec,
+    rows: &mut [ReportRow],
+) -> Result<(), sqlx::Error> {
+    if !spec.by_channel {
+        rows.sort_unstable_by(|a, b| {
+            (a.bucket_start, a.show_id, a.ticket_type_id, &a.currency).cmp(&(
+                b.bucket_start,
+                b.show_id,
+                b.ticket_type_id,
+                &b.currency,
+            ))
+        });
+    }
+    let mut buckets: Vec<DateTime<Utc>> = rows.iter().filter_map(|r| r.bucket_start).collect();
+    buckets.dedup();
+    buckets.sort_unstable();
+    buckets.dedup();
+    let offsets = zone::offsets(conn, &spec.tz, &buckets).await?;
+    let by_bucket: BTreeMap<DateTime<Utc>, i32> = buckets.into_iter().zip(offsets).collect();
+    for row in rows {
+        row.utc_offset_s = row.bucket_start.and_then(|b| by_bucket.get(&b).copied());
+    }
+    Ok(())
+}
+
+/// The totals of `rows` per currency (see [`ReportSpec::totals_from_rows`]).
+pub fn totals_of(rows: &[ReportRow]) -> Vec<ReportRow> {
+    let mut totals: BTreeMap<&str, ReportRow> = BTreeMap::new();
+    for r in rows {
+        let t = totals
+            .entry(r.currency.as_str())
+            .or_insert_with(|| ReportRow {
+                bucket_start: None,
+                utc_offset_s: None,
+                show_id: None,
+                ticket_type_id: None,
+                channel: None,
+                currency: r.currency.clone(),
+                paid_orders: 0,
+                tickets_sold: 0,
+                gross_minor: 0,
+                refunded_tickets: 0,
+                refunded_minor: 0,
+            });
+        t.paid_orders += r.paid_orders;
+        t.tickets_sold += r.tickets_sold;
+        t.gross_minor += r.gross_minor;
+        t.refunded_tickets += r.refunded_tickets;
+        t.refunded_minor += r.refunded_minor;
+    }
+    totals.into_values().collect()
 }
 
 /// The bind values of [`ReportSpec::sql`], in order.

@@ -380,6 +380,92 @@ async fn run_seed(seed: u64) {
         "seed {seed}: paid-order counts"
     );
 
+    // The hourly rollups are the same figures summed per UTC hour:
+    // paid_orders per ticket type in the ticket-type table, per order in the
+    // others.
+    type Figures = (i64, i64, i64, i64, i64);
+    let add = |into: &mut Figures, f: Figures| {
+        into.0 += f.0;
+        into.1 += f.1;
+        into.2 += f.2;
+        into.3 += f.3;
+        into.4 += f.4;
+    };
+    let hour = |b: DateTime<Utc>| b.duration_trunc(Duration::hours(1)).unwrap();
+    let mut by_tt: BTreeMap<(String, DateTime<Utc>, String, String), Figures> = BTreeMap::new();
+    let mut by_show: BTreeMap<(String, DateTime<Utc>, String), Figures> = BTreeMap::new();
+    let mut total: BTreeMap<(String, DateTime<Utc>), Figures> = BTreeMap::new();
+    for ((r, b, show, tt, _), f) in &expected.rollups {
+        add(
+            by_tt
+                .entry((r.clone(), hour(*b), tt.clone(), show.clone()))
+                .or_default(),
+            *f,
+        );
+        let figures = (0, f.1, f.2, f.3, f.4);
+        add(
+            by_show
+                .entry((r.clone(), hour(*b), show.clone()))
+                .or_default(),
+            figures,
+        );
+        add(total.entry((r.clone(), hour(*b))).or_default(), figures);
+    }
+    for ((r, b, show, _), n) in &expected.order_counts {
+        by_show
+            .entry((r.clone(), hour(*b), show.clone()))
+            .or_default()
+            .0 += n;
+        total.entry((r.clone(), hour(*b))).or_default().0 += n;
+    }
+    let figures = "paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor";
+    type TtRow = (Uuid, DateTime<Utc>, Uuid, Uuid, i64, i64, i64, i64, i64);
+    type ShowRow = (Uuid, DateTime<Utc>, Uuid, i64, i64, i64, i64, i64);
+    type TotalRow = (Uuid, DateTime<Utc>, i64, i64, i64, i64, i64);
+    let rows: Vec<TtRow> = sqlx::query_as(&format!(
+        "SELECT reseller_id, hour_start, ticket_type_id, show_id, {figures} FROM reseller.sales_hourly_by_ticket_type"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let actual: BTreeMap<_, _> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                (r.0.to_string(), r.1, r.2.to_string(), r.3.to_string()),
+                (r.4, r.5, r.6, r.7, r.8),
+            )
+        })
+        .collect();
+    assert_eq!(actual, by_tt, "seed {seed}: hourly rollups by ticket type");
+    let rows: Vec<ShowRow> = sqlx::query_as(&format!(
+        "SELECT reseller_id, hour_start, show_id, {figures} FROM reseller.sales_hourly_by_show"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let actual: BTreeMap<_, _> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                (r.0.to_string(), r.1, r.2.to_string()),
+                (r.3, r.4, r.5, r.6, r.7),
+            )
+        })
+        .collect();
+    assert_eq!(actual, by_show, "seed {seed}: hourly rollups by show");
+    let rows: Vec<TotalRow> = sqlx::query_as(&format!(
+        "SELECT reseller_id, hour_start, {figures} FROM reseller.sales_hourly"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let actual: BTreeMap<_, _> = rows
+        .into_iter()
+        .map(|r| ((r.0.to_string(), r.1), (r.2, r.3, r.4, r.5, r.6)))
+        .collect();
+    assert_eq!(actual, total, "seed {seed}: hourly rollups");
+
     let rows: Vec<(Uuid, String, i64, i64, i64, i64)> =
         sqlx::query_as("SELECT order_id, status, tickets, gross_minor, refunded_tickets, refunded_minor FROM reseller.orders")
             .fetch_all(&mut conn)

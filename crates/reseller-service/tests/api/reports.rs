@@ -297,3 +297,107 @@ async fn orders_are_listed_newest_first_filtered_paged_and_detailed() {
     assert_eq!(lines.len(), 8);
     assert!(!csv.text().contains(&foreign));
 }
+
+/// The hourly rollups and the 15-minute ones give the same report: an
+/// order paid in two 15-minute buckets of one hour, read by hour and by day
+/// from the hourly rows (no channel) and from the 15-minute rows (by
+/// channel, or from a quarter past), whole and by show and ticket type.
+#[tokio::test]
+async fn hourly_and_quarter_hour_rollups_give_the_same_report() {
+    let app = TestApp::spawn().await;
+    let c = catalog(&app, "Levels").await;
+    let day = (Utc::now() - Duration::days(3))
+        .duration_trunc(Duration::days(1))
+        .unwrap();
+    let twice = Uuid::new_v4().to_string();
+    let once = Uuid::new_v4().to_string();
+    let mut events = Vec::new();
+    for (order, minutes, tt) in [
+        (&twice, 5, 0),
+        (&twice, 35, 1),
+        (&once, 50, 0),
+        (&once, 52, 0),
+    ] {
+        let mut e = event(&c, "order.paid", order, 1);
+        e["lines"][0]["ticket_type_id"] = json!(c.ticket_types[tt]);
+        at(
+            &mut e,
+            day + Duration::hours(10) + Duration::minutes(minutes),
+        );
+        events.push(e);
+    }
+    let mut refund = event(&c, "order.refunded", &once, 1);
+    at(
+        &mut refund,
+        day + Duration::hours(11) + Duration::minutes(20),
+    );
+    events.push(refund);
+    let body = post_batch(&app, &events).await.json();
+    assert_eq!(body["accepted"], 5, "{body}");
+
+    let get = |query: String| {
+        let app = &app;
+        let key = c.reseller.key.clone();
+        async move {
+            let r = app
+                .call(TestRequest::get(format!("/v1/reports/sales?{query}")).bearer(&key))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text());
+            r.json()
+        }
+    };
+    // Rows summed per bucket (and the given keys), whatever else splits them.
+    let sums = |report: &Value, keys: &[&str]| {
+        let mut out = std::collections::BTreeMap::new();
+        for row in report["rows"].as_array().unwrap() {
+            let key: Vec<String> = std::iter::once("bucket_start")
+                .chain(keys.iter().copied())
+                .map(|k| row[k].to_string())
+                .collect();
+            let e: &mut [i64; 5] = out.entry(key).or_default();
+            for (sum, f) in e.iter_mut().zip([
+                "paid_orders",
+                "tickets_sold",
+                "gross_minor",
+                "refunded_tickets",
+                "refunded_minor",
+            ]) {
+                *sum += row[f].as_i64().unwrap();
+            }
+        }
+        out
+    };
+    let from = day.format("%Y-%m-%d");
+    let to = (day + Duration::days(1)).format("%Y-%m-%d");
+    let quarter_past = (day + Duration::minutes(15))
+        .to_rfc3339()
+        .replace('+', "%2B");
+    for granularity in ["hour", "day"] {
+        for (group, keys) in [
+            ("", &[][..]),
+            ("show", &["show_id"][..]),
+            ("ticket_type", &["ticket_type_id"][..]),
+        ] {
+            let base = format!("tz=UTC&granularity={granularity}&group_by={group}");
+            let hourly = get(format!("from={from}&to={to}&{base}")).await;
+            let by_channel = get(format!("from={from}&to={to}&{base},channel")).await;
+            let from_quarter_past = get(format!("from={quarter_past}&to={to}&{base}")).await;
+            assert_eq!(sums(&hourly, keys), sums(&by_channel, keys), "{base}");
+            assert_eq!(
+                sums(&hourly, keys),
+                sums(&from_quarter_past, keys),
+                "{base}"
+            );
+            assert_eq!(hourly["totals"], by_channel["totals"], "{base}");
+            assert_eq!(hourly["totals"], from_quarter_past["totals"], "{base}");
+        }
+    }
+    // paid_orders adds up per 15-minute bucket (README, "Sales report"):
+    // the order paid at 10:05 and 10:35 counts in both buckets, the one
+    // paid twice at 10:50 and 10:52 once; at every level alike.
+    let hourly = get(format!("from={from}&to={to}&tz=UTC&granularity=hour")).await;
+    assert_eq!(hourly["rows"][0]["paid_orders"], 3, "{hourly}");
+    assert_eq!(hourly["totals"][0]["paid_orders"], 3, "{hourly}");
+    assert_eq!(hourly["totals"][0]["tickets_sold"], 4, "{hourly}");
+    assert_eq!(hourly["totals"][0]["refunded_tickets"], 1, "{hourly}");
+}
