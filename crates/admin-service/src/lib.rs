@@ -122,6 +122,7 @@ pub async fn run(
     let state = AppState::new(config);
     let migrations = state.db.spawn_migrations(&MIGRATOR);
     let startup = tokio::spawn(bootstrap::after_migrations(state.clone(), migrations));
+    let housekeeping = tokio::spawn(housekeeping(state.db.clone()));
     let relay = tokio::spawn(relay::run(
         state.relay.clone(),
         state.db.clone(),
@@ -136,8 +137,37 @@ pub async fn run(
     )
     .await;
     startup.abort();
+    housekeeping.abort();
     relay.abort();
     state.db.pool().close().await;
     tracing::info!("admin-service stopped");
     result
+}
+
+/// Removes what has expired: ended sessions and idempotency records past
+/// their 24 hours.
+pub async fn purge_expired(db: &Database) -> Result<(u64, u64), sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    let sessions = db::sessions::purge_ended(&mut conn).await?;
+    let keys = platform::idempotency::purge_expired(&mut conn, db::IDEMPOTENCY).await?;
+    Ok((sessions, keys))
+}
+
+/// Runs [`purge_expired`] every 10 minutes (the first run waits a period:
+/// at start-up the tables may not be migrated yet).
+async fn housekeeping(db: Database) {
+    let period = std::time::Duration::from_secs(600);
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        every.tick().await;
+        match purge_expired(&db).await {
+            Ok((0, 0)) => {}
+            Ok((sessions, keys)) => tracing::info!(
+                sessions,
+                keys,
+                "expired sessions and idempotency records removed"
+            ),
+            Err(error) => tracing::warn!(%error, "clean-up failed"),
+        }
+    }
 }

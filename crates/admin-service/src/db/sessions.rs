@@ -79,3 +79,16 @@ pub async fn revoke_all(conn: &mut PgConnection, admin_id: Uuid) -> Result<u64, 
     .await
     .map(|r| r.rows_affected())
 }
+
+/// Deletes sessions that can no longer be used (ended a day ago or more):
+/// they prove nothing the audit log does not.
+pub async fn purge_ended(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM admin.sessions WHERE least(expires_at, coalesce(revoked_at, expires_at), \
+             last_seen_at + make_interval(mins => $1::int)) < now() - interval '1 day'",
+    )
+    .bind(IDLE_TIMEOUT_MINUTES as i32)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}

@@ -285,3 +285,25 @@ async fn passwords_are_stored_as_argon2id_with_the_owasp_parameters() {
         "{hash}"
     );
 }
+
+#[tokio::test]
+async fn ended_sessions_are_purged_a_day_later_and_live_ones_kept() {
+    let app = TestApp::spawn().await;
+    let live = app.session(AdminRole::Viewer).await;
+    let ended = app.session(AdminRole::Viewer).await;
+    app.call(TestRequest::post("/v1/auth/logout").bearer(&ended))
+        .await;
+    expire(
+        &app,
+        "revoked_at = now() - interval '2 days' WHERE revoked_at IS NOT NULL",
+    )
+    .await;
+    let (sessions, _) = admin_service::purge_expired(&app.state.db).await.unwrap();
+    assert_eq!(sessions, 1);
+    assert_eq!(
+        app.call(TestRequest::get("/v1/me").bearer(&live))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
