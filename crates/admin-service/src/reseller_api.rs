@@ -139,6 +139,14 @@ fn upstream_error(status: u16, body: &[u8], path: &str) -> ApiError {
     ApiError::Client(Problem::new(status, code, detail).with_errors(errors))
 }
 
+/// Query pairs for the internal API, skipping absent values.
+pub fn query_pairs<'a>(pairs: &[(&'a str, Option<String>)]) -> Vec<(&'a str, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (*k, v)))
+        .collect()
+}
+
 /// The `{ "before", "after" }` answer of every internal mutation.
 #[derive(Debug, Deserialize)]
 pub struct Change {

@@ -7,11 +7,8 @@ use platform::http::extract::AppQuery;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{
-    auth::{Admin, AnyRole},
-    resellers::query_pairs,
-};
-use crate::{ApiError, AppState};
+use super::auth::{Admin, AnyRole};
+use crate::{reseller_api::query_pairs, ApiError, AppState};
 
 #[derive(Debug, Deserialize)]
 pub struct OverviewQuery {

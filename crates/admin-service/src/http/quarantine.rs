@@ -8,11 +8,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    auth::{Admin, AnyRole, OwnerRole},
-    resellers::query_pairs,
-};
-use crate::{audit::audited, db::audit::Entry, ApiError, AppState};
+use super::auth::{Admin, AnyRole, OwnerRole};
+use crate::{audit::audited, db::audit::Entry, reseller_api::query_pairs, ApiError, AppState};
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuarantine {

@@ -10,7 +10,12 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::auth::{Admin, AnyRole, OwnerRole};
-use crate::{audit::audited, db::audit::Entry, reseller_api::Change, ApiError, AppState};
+use crate::{
+    audit::audited,
+    db::audit::Entry,
+    reseller_api::{query_pairs, Change},
+    ApiError, AppState,
+};
 
 #[derive(Debug, Deserialize, Serialize)]
 pub struct ListResellers {
@@ -18,14 +23,6 @@ pub struct ListResellers {
     cursor: Option<String>,
     status: Option<String>,
     q: Option<String>,
-}
-
-/// Query pairs for the internal API, skipping absent values.
-pub fn query_pairs<'a>(pairs: &[(&'a str, Option<String>)]) -> Vec<(&'a str, String)> {
-    pairs
-        .iter()
-        .filter_map(|(k, v)| v.clone().map(|v| (*k, v)))
-        .collect()
 }
 
 /// `GET /v1/resellers`: filter `status`, search `q`.

@@ -10,13 +10,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    auth::{Admin, AnyRole, OwnerRole},
-    resellers::query_pairs,
-};
+use super::auth::{Admin, AnyRole, OwnerRole};
 use crate::{
     audit::snapshot,
     db::{self, audit::Entry, traffic::Designation},
+    reseller_api::query_pairs,
     ApiError, AppState,
 };
 

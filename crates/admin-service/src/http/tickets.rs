@@ -9,13 +9,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{
-    auth::{Admin, AnyRole, SupportRole},
-    resellers::query_pairs,
-};
+use super::auth::{Admin, AnyRole, SupportRole};
 use crate::{
     audit::{audited, snapshot},
     db::{self, audit::Entry},
+    reseller_api::query_pairs,
     reseller_api::Change,
     ApiError, AppState,
 };
