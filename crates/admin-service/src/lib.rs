@@ -86,6 +86,9 @@ pub fn routes(state: AppState) -> Router {
             state.config.metrics_token.clone(),
             gauges,
         ))
+        .merge(platform::openapi::routes(Arc::new(
+            http::openapi::document(),
+        )))
 }
 
 /// The age of the oldest pending refund request; NaN when the database

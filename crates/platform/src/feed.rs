@@ -12,9 +12,14 @@ use crate::{
     FieldError, Problem,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
+    /// The `cursor` of the last entry read; absent to read from the start.
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -49,7 +54,7 @@ fn decode(cursor: &str) -> Option<i64> {
     Some(i64::from_be_bytes(bytes)).filter(|seq| *seq >= 0)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedEntry<T> {
     /// Resume after this entry with `after=<cursor>`.
     cursor: String,
@@ -57,7 +62,9 @@ pub struct FeedEntry<T> {
     change: T,
 }
 
-#[derive(Debug, Serialize)]
+/// A page of a feed: changes in commit order, each with the cursor to resume
+/// after it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedPage<T> {
     data: Vec<FeedEntry<T>>,
     next_cursor: Option<String>,

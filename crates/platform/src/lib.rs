@@ -13,6 +13,7 @@ pub mod feed;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;

@@ -110,6 +110,9 @@ pub fn routes(state: AppState) -> Router {
             state.config.metrics_token.clone(),
             gauges,
         ))
+        .merge(platform::openapi::routes(Arc::new(
+            http::openapi::document(),
+        )))
         .merge(http::router(state))
 }
 

@@ -6,6 +6,7 @@
 pub mod admins;
 pub mod audit_log;
 pub mod auth;
+pub mod openapi;
 pub mod overview;
 pub mod quarantine;
 pub mod refunds;
@@ -17,7 +18,7 @@ pub mod traffic_feed;
 
 use axum::{
     http::Method,
-    routing::{get, patch, post, put, MethodRouter},
+    routing::{get, patch, post, put},
     Router,
 };
 
@@ -39,46 +40,11 @@ pub enum Access {
     Core,
 }
 
-/// One registered route.
-#[derive(Debug, Clone)]
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-    pub access: Access,
-}
+/// One registered route of this service.
+pub type Route = platform::http::routes::Route<Access>;
 
-/// A router being built, and the record of what was registered.
-#[derive(Debug, Default)]
-pub struct RouteTable {
-    router: Router<AppState>,
-    routes: Vec<Route>,
-}
-
-impl RouteTable {
-    fn add(
-        mut self,
-        method: Method,
-        path: &'static str,
-        access: Access,
-        handler: MethodRouter<AppState>,
-    ) -> Self {
-        self.router = self.router.route(path, handler);
-        self.routes.push(Route {
-            method,
-            path,
-            access,
-        });
-        self
-    }
-
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
-    pub fn into_router(self) -> Router<AppState> {
-        self.router
-    }
-}
+/// The service's router being built, with the record of what it routes.
+pub type RouteTable = platform::http::routes::RouteTable<AppState, Access>;
 
 /// Every route of the service (health routes are added by the caller).
 pub fn route_table() -> RouteTable {

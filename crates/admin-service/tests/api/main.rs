@@ -6,6 +6,7 @@ mod audit;
 mod helpers;
 mod matrix;
 mod metrics;
+mod openapi;
 mod refunds;
 mod sessions;
 mod smoke;

@@ -4,6 +4,7 @@
 
 pub mod extract;
 pub mod request_id;
+pub mod routes;
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@ pub mod internal;
 pub mod internal_catalog;
 pub mod internal_reports;
 pub mod internal_support;
+pub mod openapi;
 pub mod orders;
 pub mod reports;
 pub mod resellers;
@@ -19,116 +20,273 @@ pub mod support_tickets;
 pub mod ticket_types;
 
 use axum::{
-    routing::{delete, get, post},
+    http::Method,
+    routing::{delete, get, patch, post},
     Router,
 };
 
 use crate::AppState;
 
-/// Every route of the service (health routes are added by the caller).
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/resellers", post(resellers::register_reseller))
-        .route("/v1/me", get(resellers::get_me).patch(resellers::update_me))
-        .route(
+/// Who may call a route. The handler's extractor enforces it; the table
+/// states it, so tests can walk every route of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials (registration).
+    Public,
+    /// A reseller's API key; the reseller is the tenant.
+    Reseller,
+    /// admin-service with `INTERNAL_TOKEN`.
+    Internal,
+    /// The core order service with one of `INGEST_TOKENS`.
+    Ingest,
+    /// A core service reading a feed with one of `CORE_TOKENS`.
+    Core,
+}
+
+/// One registered route of this service.
+pub type Route = platform::http::routes::Route<Access>;
+
+/// The service's router being built, with the record of what it routes.
+pub type RouteTable = platform::http::routes::RouteTable<AppState, Access>;
+
+/// Every route of the service (health, metrics and document routes are added
+/// by the caller).
+pub fn route_table() -> RouteTable {
+    use Access::*;
+    RouteTable::default()
+        .add(
+            Method::POST,
+            "/v1/resellers",
+            Public,
+            post(resellers::register_reseller),
+        )
+        .add(Method::GET, "/v1/me", Reseller, get(resellers::get_me))
+        .add(
+            Method::PATCH,
+            "/v1/me",
+            Reseller,
+            patch(resellers::update_me),
+        )
+        .add(
+            Method::GET,
             "/v1/api-keys",
-            get(api_keys::list_api_keys).post(api_keys::create_api_key),
+            Reseller,
+            get(api_keys::list_api_keys),
         )
-        .route("/v1/api-keys/{key_id}", delete(api_keys::revoke_api_key))
-        .route("/v1/shows", get(shows::list_shows).post(shows::create_show))
-        .route(
+        .add(
+            Method::POST,
+            "/v1/api-keys",
+            Reseller,
+            post(api_keys::create_api_key),
+        )
+        .add(
+            Method::DELETE,
+            "/v1/api-keys/{key_id}",
+            Reseller,
+            delete(api_keys::revoke_api_key),
+        )
+        .add(Method::GET, "/v1/shows", Reseller, get(shows::list_shows))
+        .add(
+            Method::POST,
+            "/v1/shows",
+            Reseller,
+            post(shows::create_show),
+        )
+        .add(
+            Method::GET,
             "/v1/shows/{show_id}",
-            get(shows::get_show).patch(shows::update_show),
+            Reseller,
+            get(shows::get_show),
         )
-        .route(
+        .add(
+            Method::PATCH,
+            "/v1/shows/{show_id}",
+            Reseller,
+            patch(shows::update_show),
+        )
+        .add(
+            Method::GET,
             "/v1/shows/{show_id}/ticket-types",
-            get(ticket_types::list_ticket_types).post(ticket_types::create_ticket_type),
+            Reseller,
+            get(ticket_types::list_ticket_types),
         )
-        .route(
+        .add(
+            Method::POST,
+            "/v1/shows/{show_id}/ticket-types",
+            Reseller,
+            post(ticket_types::create_ticket_type),
+        )
+        .add(
+            Method::GET,
             "/v1/shows/{show_id}/ticket-types/{ticket_type_id}",
-            get(ticket_types::get_ticket_type).patch(ticket_types::update_ticket_type),
+            Reseller,
+            get(ticket_types::get_ticket_type),
         )
-        .route("/internal/v1/resellers", get(internal::list_resellers))
-        .route(
+        .add(
+            Method::PATCH,
+            "/v1/shows/{show_id}/ticket-types/{ticket_type_id}",
+            Reseller,
+            patch(ticket_types::update_ticket_type),
+        )
+        .add(
+            Method::GET,
+            "/internal/v1/resellers",
+            Internal,
+            get(internal::list_resellers),
+        )
+        .add(
+            Method::GET,
             "/internal/v1/resellers/{reseller_id}",
+            Internal,
             get(internal::get_reseller),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/resellers/{reseller_id}/approve",
+            Internal,
             post(internal::approve_reseller),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/resellers/{reseller_id}/suspend",
+            Internal,
             post(internal::suspend_reseller),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/resellers/{reseller_id}/reactivate",
+            Internal,
             post(internal::reactivate_reseller),
         )
-        .route(
+        .add(
+            Method::GET,
             "/internal/v1/catalog-changes",
+            Core,
             get(catalog_feed::read_catalog_changes),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/sale-events/batch",
+            Ingest,
             post(ingest::ingest_sale_events),
         )
-        .route(
+        .add(
+            Method::GET,
             "/internal/v1/ingest/quarantine",
+            Internal,
             get(ingest::list_quarantine),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/ingest/quarantine/{quarantine_id}/replay",
+            Internal,
             post(ingest::replay_quarantined),
         )
-        .route("/v1/orders", get(orders::list_orders))
-        .route("/v1/orders/{order_id}", get(orders::get_order))
-        .route("/v1/reports/sales", get(reports::sales_report))
-        .route("/v1/reports/sales/chart.svg", get(reports::sales_chart))
-        .route(
-            "/v1/support-tickets",
-            get(support_tickets::list_support_tickets).post(support_tickets::create_support_ticket),
+        .add(
+            Method::GET,
+            "/v1/orders",
+            Reseller,
+            get(orders::list_orders),
         )
-        .route(
+        .add(
+            Method::GET,
+            "/v1/orders/{order_id}",
+            Reseller,
+            get(orders::get_order),
+        )
+        .add(
+            Method::GET,
+            "/v1/reports/sales",
+            Reseller,
+            get(reports::sales_report),
+        )
+        .add(
+            Method::GET,
+            "/v1/reports/sales/chart.svg",
+            Reseller,
+            get(reports::sales_chart),
+        )
+        .add(
+            Method::GET,
+            "/v1/support-tickets",
+            Reseller,
+            get(support_tickets::list_support_tickets),
+        )
+        .add(
+            Method::POST,
+            "/v1/support-tickets",
+            Reseller,
+            post(support_tickets::create_support_ticket),
+        )
+        .add(
+            Method::GET,
             "/v1/support-tickets/{ticket_id}",
+            Reseller,
             get(support_tickets::get_support_ticket),
         )
-        .route(
+        .add(
+            Method::POST,
             "/v1/support-tickets/{ticket_id}/messages",
+            Reseller,
             post(support_tickets::create_support_message),
         )
-        .route(
+        .add(
+            Method::GET,
             "/internal/v1/support-tickets",
+            Internal,
             get(internal_support::list_ticket_queue),
         )
-        .route(
+        .add(
+            Method::GET,
             "/internal/v1/support-tickets/{ticket_id}",
+            Internal,
             get(internal_support::get_ticket),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/support-tickets/{ticket_id}/assign",
+            Internal,
             post(internal_support::assign_ticket),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/support-tickets/{ticket_id}/messages",
+            Internal,
             post(internal_support::create_ticket_message),
         )
-        .route(
+        .add(
+            Method::POST,
             "/internal/v1/support-tickets/{ticket_id}/resolve",
+            Internal,
             post(internal_support::resolve_ticket),
         )
-        .route(
+        .add(
+            Method::GET,
             "/internal/v1/resellers/{reseller_id}/orders/{order_id}",
+            Internal,
             get(internal_catalog::get_reseller_order),
         )
-        .route("/internal/v1/shows", get(internal_catalog::list_all_shows))
-        .route(
+        .add(
+            Method::GET,
+            "/internal/v1/shows",
+            Internal,
+            get(internal_catalog::list_all_shows),
+        )
+        .add(
+            Method::GET,
             "/internal/v1/shows/{show_id}",
+            Internal,
             get(internal_catalog::get_any_show),
         )
-        .route(
+        .add(
+            Method::GET,
             "/internal/v1/reports/sales-overview",
+            Internal,
             get(internal_reports::sales_overview),
         )
-        .with_state(state)
+}
+
+/// The service's routes with their state.
+pub fn router(state: AppState) -> Router {
+    route_table().into_router().with_state(state)
 }

@@ -13,6 +13,7 @@ mod ingest;
 mod ingest_property;
 mod internal_reads;
 mod metrics;
+mod openapi;
 mod replica;
 mod reports;
 mod reports_property;

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Fuzzes both services from their OpenAPI documents with schemathesis.
+
+Starts the stack's release binary in demo mode on private ports with a fresh
+data directory (embedded PostgreSQL), then runs `st run` once per kind of
+caller, each against the operations that caller is for, all default checks
+and all phases (examples, coverage, fuzzing, stateful), bounded in time:
+
+  reseller-service: reseller 1 and reseller 2 (API keys; two tenants),
+                    admin-service's internal token, the ingest token, a core
+                    token, and the operations routes (metrics token);
+  admin-service:    a viewer, a support admin and the owner (sessions), a
+                    core token, and login/logout with no credentials.
+
+Exits non-zero when any run reports a failure. Usage:
+  .ci/fuzz.py STACK_BINARY ST_BINARY [SECONDS_PER_RUN]
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+RS = "http://127.0.0.1:18480"
+AD = "http://127.0.0.1:18481"
+
+
+def request(method, url, token=None, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if body is not None:
+        req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def env_file(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                values[k.strip()] = v.strip()
+    return values
+
+
+def wait_for(path, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def main():
+    stack_bin, st_bin = sys.argv[1], sys.argv[2]
+    per_run = int(sys.argv[3]) if len(sys.argv) > 3 else 25
+    data_dir = tempfile.mkdtemp(prefix="fuzz-stack-")
+    os.chmod(data_dir, 0o755)
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env.update(
+        RESELLER_HTTP_ADDR=RS.removeprefix("http://"),
+        ADMIN_HTTP_ADDR=AD.removeprefix("http://"),
+        RESELLER_SERVICE_URL=RS,
+        LOG_FORMAT="json",
+        RUST_LOG="warn",
+    )
+    log = open(os.path.join(data_dir, "stack.log"), "w")
+    stack = subprocess.Popen(
+        [stack_bin, "demo", "--data-dir", data_dir],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    failed = []
+    try:
+        if not wait_for(os.path.join(data_dir, "demo.env"), 300):
+            raise SystemExit("the demo stack did not come up; see " + log.name)
+        secrets = env_file(os.path.join(data_dir, "secrets.env"))
+        demo = env_file(os.path.join(data_dir, "demo.env"))
+        owner = request("POST", f"{AD}/v1/auth/login", body={
+            "email": secrets["ADMIN_BOOTSTRAP_EMAIL"] if "ADMIN_BOOTSTRAP_EMAIL" in secrets else "owner@example.com",
+            "password": secrets["ADMIN_BOOTSTRAP_PASSWORD"],
+        })["token"]
+        sessions = {"owner": owner}
+        for role in ("viewer", "support"):
+            email, password = f"fuzz-{role}@example.com", f"fuzz-{role}-password-123"
+            request("POST", f"{AD}/v1/admins", owner,
+                    {"email": email, "password": password, "role": role})
+            sessions[role] = request("POST", f"{AD}/v1/auth/login",
+                                     body={"email": email, "password": password})["token"]
+        internal = "/internal/"
+        runs = [
+            ("reseller-service, reseller 1", RS, demo["DEMO_RESELLER_1_KEY"],
+             ["--include-tag-regex", "^(accounts|catalog|orders|reports|support)$"]),
+            ("reseller-service, reseller 2", RS, demo["DEMO_RESELLER_2_KEY"],
+             ["--include-tag-regex", "^(accounts|catalog|orders|reports|support)$"]),
+            ("reseller-service, admin-service's token", RS, secrets["INTERNAL_TOKEN"],
+             ["--include-tag", "internal"]),
+            ("reseller-service, ingest token", RS, secrets["INGEST_TOKENS"].split(",")[0],
+             ["--include-tag", "ingest"]),
+            ("reseller-service, core token", RS, secrets["CORE_TOKENS"].split(",")[0],
+             ["--include-tag", "feeds"]),
+            ("reseller-service, operations", RS, secrets.get("METRICS_TOKEN"),
+             ["--include-tag", "operations"]),
+            ("admin-service, viewer", AD, sessions["viewer"],
+             ["--exclude-path-regex", f"^{internal}|^/v1/auth/"]),
+            ("admin-service, support", AD, sessions["support"],
+             ["--exclude-path-regex", f"^{internal}|^/v1/auth/"]),
+            ("admin-service, owner", AD, sessions["owner"],
+             ["--exclude-path-regex", f"^{internal}|^/v1/auth/"]),
+            ("admin-service, core token", AD, secrets["CORE_TOKENS"].split(",")[0],
+             ["--include-path-regex", f"^{internal}"]),
+            ("admin-service, login and logout", AD,
+             request("POST", f"{AD}/v1/auth/login", body={
+                 "email": "fuzz-viewer@example.com", "password": "fuzz-viewer-password-123"})["token"],
+             ["--include-path-regex", "^/v1/auth/"]),
+            ("admin-service, operations", AD, secrets.get("METRICS_TOKEN"),
+             ["--include-tag", "operations"]),
+        ]
+        only = os.environ.get("FUZZ_ONLY")
+        for name, base, token, filters in runs:
+            if only and only not in name:
+                continue
+            command = [
+                st_bin, "--no-color", "run", f"{base}/openapi.json",
+                "--max-time", str(per_run),
+                "--request-timeout", "10",
+                "--workers", "2",
+                "--suppress-health-check", "all",
+                "--generation-database", ":memory:",
+                *filters,
+            ]
+            if token:
+                command += ["-H", f"Authorization: Bearer {token}"]
+            print(f"\n==> schemathesis: {name}", flush=True)
+            code = subprocess.call(command)
+            if code != 0:
+                failed.append(name)
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        try:
+            stack.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+        log.close()
+        if failed or os.environ.get("FUZZ_KEEP"):
+            print(f"stack log kept in {log.name}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    print(f"\nschemathesis: {len(runs)} runs, {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+//! The OpenAPI document: it describes exactly the routes the service routes,
+//! every reference in it resolves, the committed copy under `docs/openapi/`
+//! is current, and the service serves it and its browsable page.
+
+use std::{collections::BTreeSet, path::Path};
+
+use admin_service::http::{openapi::document, route_table};
+use axum::http::StatusCode;
+use platform::openapi::{assert_committed, dangling_refs, operations, standard_operations};
+use test_support::TestRequest;
+
+use crate::helpers::TestApp;
+
+#[test]
+fn the_document_describes_every_route_and_nothing_else() {
+    let doc = document();
+    let mut routed: BTreeSet<_> = route_table()
+        .routes()
+        .iter()
+        .map(|r| (r.method.clone(), r.path.to_owned()))
+        .collect();
+    routed.extend(standard_operations());
+    let documented = operations(&doc);
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(
+        undocumented.is_empty() && unrouted.is_empty(),
+        "routed but not documented: {undocumented:?}\ndocumented but not routed: {unrouted:?}"
+    );
+}
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    assert_eq!(dangling_refs(&document()), Vec::<String>::new());
+}
+
+#[test]
+fn the_committed_document_is_current() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi/admin-service.json");
+    assert_committed(&document(), &file);
+}
+
+#[tokio::test]
+async fn the_service_serves_its_document_and_docs_page() {
+    let app = TestApp::spawn().await;
+    let served = app.call(TestRequest::get("/openapi.json")).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.json(), document());
+    assert_eq!(served.json()["openapi"], "3.1.0");
+
+    let page = app.call(TestRequest::get("/docs")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("/openapi.json"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"),
+        "the page must load nothing from elsewhere"
+    );
+}
