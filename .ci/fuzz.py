@@ -14,6 +14,8 @@ and all phases (examples, coverage, fuzzing, stateful), bounded in time:
 
 Exits non-zero when any run reports a failure. Usage:
   .ci/fuzz.py STACK_BINARY ST_BINARY [SECONDS_PER_RUN]
+FUZZ_ONLY=<text> runs only the runs whose name contains it; FUZZ_PORT moves
+the ports; FUZZ_KEEP=1 keeps the stack's data directory and log.
 """
 import json
 import os
@@ -26,8 +28,10 @@ import time
 import urllib.error
 import urllib.request
 
-RS = "http://127.0.0.1:18480"
-AD = "http://127.0.0.1:18481"
+# FUZZ_PORT: reseller-service's port; admin-service's is the next one.
+PORT = int(__import__("os").environ.get("FUZZ_PORT", "18480"))
+RS = f"http://127.0.0.1:{PORT}"
+AD = f"http://127.0.0.1:{PORT + 1}"
 
 
 def request(method, url, token=None, body=None):
@@ -86,7 +90,7 @@ def main():
         secrets = env_file(os.path.join(data_dir, "secrets.env"))
         demo = env_file(os.path.join(data_dir, "demo.env"))
         owner = request("POST", f"{AD}/v1/auth/login", body={
-            "email": secrets["ADMIN_BOOTSTRAP_EMAIL"] if "ADMIN_BOOTSTRAP_EMAIL" in secrets else "owner@example.com",
+            "email": "owner@ticketing.example",  # the stack's DEFAULT_OWNER_EMAIL
             "password": secrets["ADMIN_BOOTSTRAP_PASSWORD"],
         })["token"]
         sessions = {"owner": owner}
