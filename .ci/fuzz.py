@@ -83,7 +83,7 @@ def main():
         [stack_bin, "demo", "--data-dir", data_dir],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    failed = []
+    failed, summary = [], []
     try:
         if not wait_for(os.path.join(data_dir, "demo.env"), 300):
             raise SystemExit("the demo stack did not come up; see " + log.name)
@@ -130,9 +130,10 @@ def main():
              ["--include-tag", "operations"]),
         ]
         only = os.environ.get("FUZZ_ONLY")
-        for name, base, token, filters in runs:
+        for n, (name, base, token, filters) in enumerate(runs):
             if only and only not in name:
                 continue
+            report = os.path.join(data_dir, f"run-{n}.json")
             command = [
                 st_bin, "--no-color", "run", f"{base}/openapi.json",
                 "--max-time", str(per_run),
@@ -140,6 +141,7 @@ def main():
                 "--workers", "2",
                 "--suppress-health-check", "all",
                 "--generation-database", ":memory:",
+                "--report", "json", "--report-json-path", report,
                 *filters,
             ]
             if token:
@@ -148,6 +150,7 @@ def main():
             code = subprocess.call(command)
             if code != 0:
                 failed.append(name)
+            summary.append((name, code, load_report(report)))
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         try:
@@ -159,8 +162,34 @@ def main():
             print(f"stack log kept in {log.name}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
-    print(f"\nschemathesis: {len(runs)} runs, {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
+    print_summary(summary)
+    print(f"schemathesis: {len(summary)} runs, {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def load_report(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def print_summary(summary):
+    """One line per run and the totals: operations tested, test cases, failures."""
+    print("\n==> schemathesis summary (all default checks; phases examples, coverage, fuzzing, stateful)")
+    totals = [0, 0, 0, 0]
+    for name, code, report in summary:
+        ops = report.get("operations", {})
+        cases = report.get("test_cases", {})
+        phases = ",".join(p for p, v in report.get("phases", {}).items() if v.get("status") == "success")
+        row = [ops.get("tested", 0), cases.get("generated", 0),
+               cases.get("unique_failures", 0), len(report.get("errors", []))]
+        totals = [a + b for a, b in zip(totals, row)]
+        print(f"  {name:<45} operations {row[0]:>3}  test cases {row[1]:>6}  "
+              f"failures {row[2]}  errors {row[3]}  exit {code}  phases run: {phases}")
+    print(f"  {'total':<45} operations {totals[0]:>3}  test cases {totals[1]:>6}  "
+          f"failures {totals[2]}  errors {totals[3]}")
 
 
 if __name__ == "__main__":
