@@ -8,8 +8,14 @@
 //! request (retried with the same id until acknowledged, like any sender)
 //! and a reseller's order page, about ten times a second. While the
 //! database is away every answer must be a 503 with `Retry-After` that
-//! comes within the service's request timeout; once it is back, the first
-//! acknowledged ingest must come within 10 s.
+//! comes within the service's request timeout; once it is back, the service
+//! must serve from the database again within 10 s: a probe request answered
+//! 200, and no answer failing for the database's sake (anything but a 200
+//! or the ingest gate's `overloaded` 503) after that bound.
+//!
+//! The probe's own ingest competes with the senders for the ingest slots, so
+//! the moment it is acknowledged depends on load shedding as much as on the
+//! database; it is reported too (`ingest_recover_max_s`), not bounded.
 
 use std::{
     collections::BTreeMap,
@@ -30,12 +36,41 @@ const RECOVERY_GIVE_UP: Duration = Duration::from_secs(40);
 const PROBE_EVERY: Duration = Duration::from_millis(100);
 
 /// One answer to a probe request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Answer {
     /// 0 for a transport error or a client-side timeout.
     status: u16,
     ms: f64,
     retry_after: bool,
+    /// The problem's `code` of an error answer.
+    code: Option<String>,
+}
+
+impl Answer {
+    /// The ingest gate shed it: the service is up and busy, not failing.
+    fn shed(&self) -> bool {
+        self.status == 503 && self.code.as_deref() == Some("overloaded")
+    }
+}
+
+/// How a probe saw one recovery, in time since the database was back.
+#[derive(Debug, Clone, Copy)]
+struct Recovery {
+    /// The first probe request answered 200.
+    first_served: Duration,
+    /// The last answer that failed for another reason than load shedding.
+    last_failed: Option<Duration>,
+    /// The probe's ingest acknowledged.
+    ingest: Duration,
+}
+
+impl Recovery {
+    /// From the database's return until the service served from it and
+    /// failed no more.
+    fn took(&self) -> Duration {
+        self.last_failed
+            .map_or(self.first_served, |f| f.max(self.first_served))
+    }
 }
 
 /// The probe's requests and what it saw.
@@ -109,6 +144,7 @@ impl Probe {
         let read = self.read(client).await;
         for (what, answer) in [("ingest", ingest), ("read", Some(read))] {
             let Some(answer) = answer else { continue };
+            let answer = &answer;
             self.away_max_ms = self.away_max_ms.max(answer.ms);
             *self
                 .away
@@ -131,28 +167,54 @@ impl Probe {
         }
     }
 
-    /// Sends until the first acknowledged ingest; returns how long it took
-    /// from `back`, the moment the database accepted connections again.
-    async fn until_served(&mut self, client: &reqwest::Client, back: Instant) -> Option<Duration> {
+    /// Sends the probe's ingest (and, until one is served, its read) until
+    /// the ingest is acknowledged; says when, from `back`, the moment the
+    /// database accepted connections again.
+    async fn until_served(&mut self, client: &reqwest::Client, back: Instant) -> Option<Recovery> {
+        let mut first_served: Option<Duration> = None;
+        let mut last_failed: Option<Duration> = None;
         loop {
             let answer = self.ingest(client).await?;
+            let at = back.elapsed();
             if answer.status == 200 {
-                return Some(back.elapsed());
+                return Some(Recovery {
+                    first_served: first_served.unwrap_or(at).min(at),
+                    last_failed,
+                    ingest: at,
+                });
             }
-            *self
-                .recovering
-                .entry(format!("ingest:{}", answer.status))
-                .or_default() += 1;
-            if answer.status != 503 {
-                self.problems.push(format!(
-                    "ingest answered {} after {:.0} ms while the database recovered",
-                    answer.status, answer.ms
-                ));
+            self.note_recovering("ingest", &answer);
+            if !answer.shed() {
+                last_failed = Some(at);
             }
-            if back.elapsed() > RECOVERY_GIVE_UP {
+            if first_served.is_none() {
+                let read = self.read(client).await;
+                let at = back.elapsed();
+                if read.status == 200 {
+                    first_served = Some(at);
+                } else {
+                    self.note_recovering("read", &read);
+                    last_failed = Some(at);
+                }
+            }
+            if at > RECOVERY_GIVE_UP {
                 return None;
             }
             tokio::time::sleep(PROBE_EVERY / 2).await;
+        }
+    }
+
+    fn note_recovering(&mut self, what: &str, answer: &Answer) {
+        let code = answer.code.as_deref().unwrap_or("-");
+        *self
+            .recovering
+            .entry(format!("{what}:{}:{code}", answer.status))
+            .or_default() += 1;
+        if answer.status != 503 {
+            self.problems.push(format!(
+                "{what} answered {} ({code}) after {:.0} ms while the database recovered",
+                answer.status, answer.ms
+            ));
         }
     }
 
@@ -182,17 +244,23 @@ async fn timed(request: reqwest::RequestBuilder) -> Answer {
             let retry_after = response
                 .headers()
                 .contains_key(reqwest::header::RETRY_AFTER);
-            let _ = response.bytes().await;
+            let body = response.bytes().await.unwrap_or_default();
+            let code = (status >= 400)
+                .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+                .flatten()
+                .and_then(|p| p.get("code").and_then(|c| c.as_str()).map(str::to_owned));
             Answer {
                 status,
                 ms: started.elapsed().as_secs_f64() * 1000.0,
                 retry_after,
+                code,
             }
         }
         Err(_) => Answer {
             status: 0,
             ms: started.elapsed().as_secs_f64() * 1000.0,
             retry_after: false,
+            code: None,
         },
     }
 }
@@ -217,7 +285,7 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         .collect();
     let (mut immediate_count, mut fast_count) = (0, 0);
     let mut restarts = 0;
-    let mut recovery_s: Vec<f64> = Vec::new();
+    let mut recoveries: Vec<Recovery> = Vec::new();
     let mut timing = Rng::new(rng.next_u64());
     while restarts < total {
         let wave = Wave::generate(
@@ -238,7 +306,7 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         };
         let database = &mut fx.database;
         let probe = &mut probe;
-        let recovery_s = &mut recovery_s;
+        let recoveries = &mut recoveries;
         let restarting = async {
             let mut wave_restarts = 0;
             while restarts + wave_restarts < total {
@@ -273,10 +341,10 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
                 let (result, ()) = tokio::join!(starting, probing);
                 result?;
                 wave_restarts += 1;
-                let Some(took) = probe.until_served(client, Instant::now()).await else {
+                let Some(recovery) = probe.until_served(client, Instant::now()).await else {
                     return Err(no_recovery());
                 };
-                recovery_s.push(took.as_secs_f64());
+                recoveries.push(recovery);
             }
             Ok::<usize, String>(wave_restarts)
         };
@@ -295,6 +363,8 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         .filter(|(k, _)| k.ends_with(":503"))
         .map(|(_, n)| n)
         .sum();
+    let recovery_s: Vec<f64> = recoveries.iter().map(|r| r.took().as_secs_f64()).collect();
+    let ingest_s: Vec<f64> = recoveries.iter().map(|r| r.ingest.as_secs_f64()).collect();
     let recover_max = percentile(&recovery_s, 100.0).unwrap_or(0.0);
     v.figure("restarts", immediate_count);
     v.figure("fast_restarts", fast_count);
@@ -306,6 +376,14 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         format!("{:.2}", percentile(&recovery_s, 50.0).unwrap_or(0.0)),
     );
     v.figure("recover_max_s", format!("{recover_max:.2}"));
+    v.figure(
+        "ingest_recover_p50_s",
+        format!("{:.2}", percentile(&ingest_s, 50.0).unwrap_or(0.0)),
+    );
+    v.figure(
+        "ingest_recover_max_s",
+        format!("{:.2}", percentile(&ingest_s, 100.0).unwrap_or(0.0)),
+    );
     v.require(
         immediate_count >= plan.db_restarts && fast_count >= plan.db_fast_restarts,
         || format!("only {immediate_count} + {fast_count} of {total} restarts"),
@@ -324,7 +402,9 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         },
     );
     v.require(recover_max < RECOVERY_LIMIT.as_secs_f64(), || {
-        format!("the first ingest after a restart came {recover_max:.1} s after the database")
+        format!(
+            "the service served from the database again only {recover_max:.1} s after it was back"
+        )
     });
     v.require(fx.service.exited().is_none(), || {
         "the service exited".to_owned()
@@ -336,6 +416,7 @@ pub async fn run(fx: &mut Fixture, plan: &Plan, rng: &mut Rng) -> Result<Verdict
         problems.push(format!("... and {dropped} more probe answers like these"));
     }
     let recovering = format!("{:?}", probe.recovering);
+    v.figure("recovering_answers", recovering.replace(' ', ""));
     sent.phases.push(probe.phase());
     fx.end_checks(&sent, &mut v).await?;
     v.figure("retries", sent.retries);
