@@ -11,6 +11,7 @@ pub mod overview;
 pub mod quarantine;
 pub mod refunds;
 pub mod resellers;
+pub mod schemas;
 pub mod sessions;
 pub mod shows;
 pub mod tickets;
