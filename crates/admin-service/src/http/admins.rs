@@ -5,8 +5,8 @@
 use axum::{extract::State, response::Response, Json};
 use domain::{admin::AdminRole, text::EmailAddress};
 use platform::{
-    http::extract::{AppJson, AppPath, AppQuery},
-    idempotency::{CreateRequest, Idempotent},
+    http::extract::{AppPath, AppQuery},
+    idempotency::Idempotent,
     pagination::{Page, PageQuery},
 };
 use serde::Deserialize;
@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, OwnerRole},
-    schemas::{IdempotencyKeyHeader, Problem as ProblemSchema},
+    body::{ObjectCreate, ObjectJson},
+    schemas::{IdPageParams, IdempotencyKeyHeader, ProblemSchema},
 };
 use crate::{
     audit::snapshot,
@@ -30,7 +31,7 @@ use crate::{
     operation_id = "list_admins",
     summary = "Every admin account, disabled ones included.",
     description = "Owner only. Ordered by id; keyset pagination.",
-    params(PageQuery),
+    params(IdPageParams),
     security(("admin_session" = [])),
     responses((status = 200, description = "A page of admins.", body = Page<AdminRecord>)),
 )]
@@ -100,7 +101,7 @@ pub fn parse_credentials(email: &str, password: &str) -> Result<EmailAddress, Ap
 pub async fn create_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
-    request: CreateRequest<NewAdmin>,
+    ObjectCreate(request): ObjectCreate<NewAdmin>,
 ) -> Result<Response, ApiError> {
     let idempotent = Idempotent {
         store: db::IDEMPOTENCY,
@@ -171,7 +172,7 @@ pub async fn update_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(admin_id): AppPath<Uuid>,
-    AppJson(body): AppJson<AdminChange>,
+    ObjectJson(body): ObjectJson<AdminChange>,
 ) -> Result<Json<AdminRecord>, ApiError> {
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut tx = state.db.begin().await?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole},
-    schemas::Problem as ProblemSchema,
+    schemas::ProblemSchema,
 };
 use crate::{
     db::{
@@ -30,18 +30,18 @@ pub struct AuditQuery {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
+    #[param(pattern = "^(?:[A-Zab][A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
     /// Only what this admin did.
     actor_id: Option<Uuid>,
     /// Only this action, e.g. `refund.request`; empty for any.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     action: Option<String>,
     /// Only actions on this kind of object, e.g. `reseller`; empty for any.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     target_type: Option<String>,
     /// Only actions on this object; empty for any.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     target_id: Option<String>,
     /// From this instant on (inclusive).
     from: Option<DateTime<Utc>>,
@@ -53,12 +53,19 @@ fn encode_cursor(row: &AuditRow) -> Vec<u8> {
     time_id_cursor(row.occurred_at, row.audit_id)
 }
 
+/// A text filter: at most 200 characters, none a control character (the
+/// log holds none, and the database refuses some); empty is no filter.
 fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     match value {
         Some(v) if v.chars().count() > 200 => Err(ApiError::invalid(
             field,
             "too_long",
             "must have at most 200 characters",
+        )),
+        Some(v) if v.chars().any(char::is_control) => Err(ApiError::invalid(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
         )),
         other => Ok(other.filter(|v| !v.is_empty())),
     }
@@ -76,7 +83,7 @@ fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiErro
     security(("admin_session" = [])),
     responses(
         (status = 200, description = "A page of the audit log.", body = Page<AuditRow>),
-        (status = 422, description = "`reversed_range`: `to` is not after `from`.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "`reversed_range`: `to` is not after `from`; `too_long` or `invalid_characters`: a text filter has more than 200 characters or a control character.", content_type = "application/problem+json", body = ProblemSchema),
     ),
 )]
 pub async fn list_audit_log(
@@ -84,6 +91,7 @@ pub async fn list_audit_log(
     _admin: Admin<AnyRole>,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditRow>>, ApiError> {
+    super::schemas::check_time_cursor(q.cursor.as_deref())?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    schemas::{Problem as ProblemSchema, QuarantinePage, QuarantineStatus, ReplayOutcome},
+    schemas::{ProblemSchema, QuarantinePage, QuarantineStatus, ReplayOutcome},
 };
 use crate::{audit::audited, db::audit::Entry, reseller_api::query_pairs, ApiError, AppState};
 
@@ -21,7 +21,7 @@ pub struct ListQuarantine {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
     /// Only entries with this status.
     #[param(value_type = Option<QuarantineStatus>)]

@@ -12,8 +12,8 @@ use axum::{extract::State, response::Response, Json};
 use chrono::Utc;
 use domain::admin::{RefundLedger, RefundRefusal};
 use platform::{
-    http::extract::{AppJson, AppPath, AppQuery},
-    idempotency::{CreateRequest, Idempotent},
+    http::extract::{AppPath, AppQuery},
+    idempotency::Idempotent,
     pagination::{time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
@@ -22,7 +22,8 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, CoreCaller, SupportRole},
-    schemas::{IdempotencyKeyHeader, Problem as ProblemSchema, RefundStatus},
+    body::{ObjectCreate, ObjectJson},
+    schemas::{IdempotencyKeyHeader, ProblemSchema, RefundStatus},
 };
 use crate::{
     audit::snapshot,
@@ -46,6 +47,7 @@ pub struct NewRefund {
     /// In the order's currency's minor units; absent or null for all that
     /// is left (paid, less what is refunded or requested). At most that.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::body::whole_number")]
     amount_minor: Option<i64>,
 }
 
@@ -81,7 +83,7 @@ pub async fn request_refund(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    request: CreateRequest<NewRefund>,
+    ObjectCreate(request): ObjectCreate<NewRefund>,
 ) -> Result<Response, ApiError> {
     let idempotent = Idempotent {
         store: db::IDEMPOTENCY,
@@ -217,7 +219,7 @@ pub struct ListRefunds {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
+    #[param(pattern = "^(?:[A-Zab][A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
 }
 
@@ -256,6 +258,7 @@ pub async fn list_refund_requests(
             "must be one of pending, completed, failed",
         ));
     }
+    super::schemas::check_time_cursor(q.cursor.as_deref())?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -378,7 +381,7 @@ pub async fn fail_refund_request(
     State(state): State<AppState>,
     core: CoreCaller,
     AppPath(refund_id): AppPath<Uuid>,
-    AppJson(body): AppJson<Failure>,
+    ObjectJson(body): ObjectJson<Failure>,
 ) -> Result<Json<RefundRequest>, ApiError> {
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;

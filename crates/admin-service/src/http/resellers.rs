@@ -4,14 +4,15 @@
 //! reseller's keys are refused by reseller-service on their next request.
 
 use axum::{extract::State, Json};
-use platform::http::extract::{AppJson, AppPath, AppQuery};
+use platform::http::extract::{AppPath, AppQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    schemas::{Problem as ProblemSchema, Reseller, ResellerPage, ResellerStatus},
+    body::ObjectJson,
+    schemas::{ProblemSchema, Reseller, ResellerPage, ResellerStatus},
 };
 use crate::{
     audit::audited,
@@ -27,7 +28,7 @@ pub struct ListResellers {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
     /// Only resellers with this status.
     #[param(value_type = Option<ResellerStatus>)]
@@ -182,7 +183,7 @@ pub async fn suspend_reseller(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(reseller_id): AppPath<Uuid>,
-    AppJson(body): AppJson<Suspension>,
+    ObjectJson(body): ObjectJson<Suspension>,
 ) -> Result<Json<Value>, ApiError> {
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;

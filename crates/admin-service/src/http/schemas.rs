@@ -15,6 +15,8 @@ use utoipa::{
 };
 use uuid::Uuid;
 
+use platform::Problem;
+
 use crate::db::{refunds::RefundRequest, traffic::Designation};
 
 /// What `str::trim` removes: Unicode `White_Space` (written out: regex `\s`
@@ -119,19 +121,72 @@ pub fn new_email() -> Object {
         .build()
 }
 
-/// The e-mail address of a login: anything of 1 to 254 characters once
-/// trimmed (a wrong one is 401, like a wrong password).
+/// The e-mail address of a login: any text of 1 to 254 characters once
+/// trimmed, without control characters (a wrong one is 401, like a wrong
+/// password).
 pub fn login_email() -> Object {
-    let other = format!("[^{SPACE}]");
     string(false)
-        .pattern(Some(format!(
-            "^[{SPACE}]*{other}(?:[\\s\\S]{{0,252}}{other})?[{SPACE}]*$"
-        )))
+        .pattern(Some(bounded_pattern(1, 254)))
         .description(Some(
-            "The admin's e-mail address, compared without regard to case; 1 to 254 characters once trimmed.",
+            "The admin's e-mail address, compared without regard to case. Surrounding white space is trimmed; then at least 1 and at most 254 characters, no control characters.",
         ))
         .examples([Value::from("owner@ticketing.example")])
         .build()
+}
+
+/// Refuses a time-and-id cursor (24 bytes in base64url: the time in
+/// microseconds from 1970, then the id) whose time is outside
+/// `[0, 28 * 2^58)` µs, 1970 to about AD 257,000, like any cursor this
+/// service did not hand out: the database could not compare with some
+/// times, and none of these lists has a row before 1970. The documented
+/// pattern (`^(?:[A-Zab][A-Za-z0-9_-]{31})?$`) says the same: the first
+/// character holds the time's top six bits.
+pub fn check_time_cursor(cursor: Option<&str>) -> Result<(), Problem> {
+    let page = platform::pagination::PageQuery {
+        limit: None,
+        cursor: cursor.map(str::to_owned),
+    };
+    let in_range =
+        |(at, _): (DateTime<Utc>, Uuid)| (0..(28i64 << 58)).contains(&at.timestamp_micros());
+    match page.cursor_time_id()? {
+        Some(position) if !in_range(position) => Err(Problem::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "cursor: is not a cursor returned by this list",
+        )
+        .with_errors(vec![platform::FieldError::new(
+            "cursor",
+            "invalid_cursor",
+            "is not a cursor returned by this list",
+        )])),
+        _ => Ok(()),
+    }
+}
+
+/// `limit` and `cursor` of a list ordered by id, as documented (the handler
+/// reads them with `platform::pagination::PageQuery`).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdPageParams {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
+    cursor: Option<String>,
+}
+
+/// `after` and `limit` of a feed, as documented (the handler reads them with
+/// `platform::feed::FeedQuery`).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// `next_cursor` of the previous read; absent or empty for the start.
+    #[param(pattern = "^(?:[A-Za-f][A-Za-z0-9_-]{10})?$")]
+    after: Option<String>,
+    /// Entries at most: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
 }
 
 /// A reseller account's status.
@@ -419,7 +474,8 @@ pub struct SalesOverview {
 /// Stands for the `Problem` schema that `platform::openapi::finish` puts in
 /// the document (it replaces this one): what extra error responses refer to.
 #[derive(Debug, ToSchema)]
-pub struct Problem {}
+#[schema(as = Problem)]
+pub struct ProblemSchema {}
 
 /// The `Idempotency-Key` of a creating POST (contract section 3).
 #[derive(Debug, utoipa::IntoParams)]

@@ -9,15 +9,13 @@
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
-use platform::{
-    http::extract::{AppJson, ClientAddr},
-    Problem,
-};
+use platform::{http::extract::ClientAddr, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::{
     auth::{new_token, token_hash, Admin, AnyRole},
-    schemas::Problem as ProblemSchema,
+    body::ObjectJson,
+    schemas::ProblemSchema,
 };
 use crate::{
     db::{
@@ -79,16 +77,19 @@ pub struct LoginResponse {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
-    AppJson(body): AppJson<Login>,
+    ObjectJson(body): ObjectJson<Login>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let email = body.email.trim().to_lowercase();
-    if email.is_empty() || email.chars().count() > 254 {
-        return Err(ApiError::invalid(
-            "email",
-            "invalid_email",
-            "must be an e-mail address of at most 254 characters",
-        ));
-    }
+    // No control characters: the address is recorded with a failed attempt,
+    // and the database refuses some of them.
+    let email = domain::text::bounded(&body.email, 1, 254)
+        .map_err(|_| {
+            ApiError::invalid(
+                "email",
+                "invalid_email",
+                "must be an e-mail address of at most 254 characters, without control characters",
+            )
+        })?
+        .to_lowercase();
     if body.password.is_empty() || body.password.chars().count() > domain::admin::PASSWORD_MAX_CHARS
     {
         return Err(ApiError::invalid(

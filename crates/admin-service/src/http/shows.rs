@@ -5,14 +5,15 @@
 
 use axum::{extract::State, Json};
 use domain::admin::TrafficLevel;
-use platform::http::extract::{AppJson, AppPath, AppQuery};
+use platform::http::extract::{AppPath, AppQuery};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    schemas::{Problem as ProblemSchema, ShowPage},
+    body::ObjectJson,
+    schemas::{ProblemSchema, ShowPage},
 };
 use crate::{
     audit::snapshot,
@@ -31,7 +32,7 @@ pub struct ListShows {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
     /// Only this reseller's shows.
     reseller_id: Option<Uuid>,
@@ -94,6 +95,7 @@ pub struct TrafficMark {
     level: String,
     /// Requests per second expected at the peak, 0 to 10,000,000.
     #[schema(minimum = 0, maximum = 10_000_000)]
+    #[serde(default, deserialize_with = "super::body::whole_number")]
     expected_peak_rps: Option<i64>,
     #[schema(schema_with = super::schemas::traffic_note)]
     note: Option<String>,
@@ -119,7 +121,7 @@ pub async fn mark_show_traffic(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(show_id): AppPath<Uuid>,
-    AppJson(body): AppJson<TrafficMark>,
+    ObjectJson(body): ObjectJson<TrafficMark>,
 ) -> Result<Json<Designation>, ApiError> {
     let level = TrafficLevel::parse(&body.level).ok_or_else(|| {
         ApiError::invalid(

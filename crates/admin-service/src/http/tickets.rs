@@ -4,16 +4,15 @@
 //! detail here also lists its forced refunds, which live in admin-service.
 
 use axum::{body::Bytes, extract::State, http::StatusCode, Json};
-use platform::http::extract::{parse_json, AppJson, AppPath, AppQuery};
+use platform::http::extract::{parse_json, AppPath, AppQuery};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, SupportRole},
-    schemas::{
-        Problem as ProblemSchema, Ticket, TicketDetail, TicketMessage, TicketPage, TicketStatus,
-    },
+    body::ObjectJson,
+    schemas::{ProblemSchema, Ticket, TicketDetail, TicketMessage, TicketPage, TicketStatus},
 };
 use crate::{
     audit::{audited, snapshot},
@@ -30,7 +29,7 @@ pub struct ListTickets {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]*$")]
+    #[param(pattern = "^(?:[A-Zab][A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
     /// Only tickets with this status.
     #[param(value_type = Option<TicketStatus>)]
@@ -62,6 +61,7 @@ pub async fn list_tickets(
     _admin: Admin<AnyRole>,
     AppQuery(q): AppQuery<ListTickets>,
 ) -> Result<Json<Value>, ApiError> {
+    super::schemas::check_time_cursor(q.cursor.as_deref())?;
     let query = query_pairs(&[
         ("limit", q.limit.map(|l| l.to_string())),
         ("cursor", q.cursor),
@@ -135,7 +135,7 @@ pub async fn assign_ticket(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    AppJson(body): AppJson<Assignment>,
+    ObjectJson(body): ObjectJson<Assignment>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(assignee) = body.assignee_id {
         let mut conn = state.db.acquire().await?;
@@ -195,7 +195,7 @@ pub async fn reply_to_ticket(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    AppJson(reply): AppJson<Reply>,
+    ObjectJson(reply): ObjectJson<Reply>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = domain::text::bounded(&reply.body, 1, 10_000)
         .map_err(|(code, message)| ApiError::invalid("body", code, message))?;
@@ -255,7 +255,9 @@ pub async fn resolve_ticket(
     let resolution: Resolution = if body.iter().all(u8::is_ascii_whitespace) {
         Resolution::default()
     } else {
-        parse_json(&body)?
+        let resolution = parse_json(&body)?;
+        super::body::require_object(&body)?;
+        resolution
     };
     let note = resolution
         .note
