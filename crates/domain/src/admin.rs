@@ -5,6 +5,8 @@
 /// An admin's role. `viewer` reads only; `support` also works tickets and
 /// refunds; `owner` does everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "lowercase"))]
 pub enum AdminRole {
     Viewer,
     Support,
@@ -62,6 +64,8 @@ pub fn check_password(raw: &str) -> Result<(), (&'static str, String)> {
 
 /// How much traffic a show is expected to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "lowercase"))]
 pub enum TrafficLevel {
     Normal,
     High,

@@ -6,12 +6,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// An admin as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Admin {
     #[serde(rename = "id")]
     pub admin_id: Uuid,
     pub email: String,
+    #[schema(value_type = domain::admin::AdminRole)]
     pub role: String,
+    /// A disabled admin cannot log in.
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

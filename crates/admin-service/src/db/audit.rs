@@ -110,25 +110,39 @@ pub async fn recent_failed_logins(
 }
 
 /// One row of `GET /v1/audit-log`, its outcome merged in.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRow {
     #[serde(rename = "id")]
     pub audit_id: Uuid,
     pub occurred_at: DateTime<Utc>,
+    /// `admin`, `core` or `anonymous` (a login attempt).
     pub actor_type: String,
+    #[schema(required = true)]
     pub actor_id: Option<Uuid>,
+    #[schema(required = true)]
     pub actor_email: Option<String>,
+    #[schema(required = true)]
     pub actor_role: Option<String>,
     pub action: String,
     pub target_type: String,
+    #[schema(required = true)]
     pub target_id: Option<String>,
+    #[schema(required = true)]
     pub reason: Option<String>,
+    #[schema(required = true)]
     pub before: Option<Value>,
+    #[schema(required = true)]
     pub after: Option<Value>,
+    /// `succeeded`, `failed`, `denied`, or `pending` while a call to
+    /// reseller-service runs (left so when its outcome is unknown).
     pub outcome: String,
+    #[schema(required = true)]
     pub error: Option<String>,
+    #[schema(required = true)]
     pub completed_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub request_id: Option<String>,
+    #[schema(required = true)]
     pub client_addr: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RefundRequest {
     #[serde(rename = "id")]
     pub refund_id: Uuid,
@@ -15,10 +15,13 @@ pub struct RefundRequest {
     pub amount_minor: i64,
     pub currency: String,
     pub reason: String,
+    #[schema(value_type = crate::http::schemas::RefundStatus)]
     pub status: String,
     pub requested_by: Uuid,
     pub requested_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub resolved_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub failure_reason: Option<String>,
 }
 

@@ -8,12 +8,16 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = TrafficMark)]
 pub struct Designation {
     pub show_id: Uuid,
     pub reseller_id: Uuid,
+    #[schema(value_type = domain::admin::TrafficLevel)]
     pub level: String,
+    #[schema(required = true)]
     pub expected_peak_rps: Option<i64>,
+    #[schema(required = true)]
     pub note: Option<String>,
     pub updated_by: Uuid,
     pub updated_at: DateTime<Utc>,
@@ -83,14 +87,18 @@ pub async fn append_change(conn: &mut PgConnection, d: &Designation) -> Result<i
     .await
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = TrafficChange)]
 pub struct Change {
     #[serde(skip)]
     pub seq: i64,
     pub show_id: Uuid,
     pub reseller_id: Uuid,
+    #[schema(value_type = domain::admin::TrafficLevel)]
     pub level: String,
+    #[schema(required = true)]
     pub expected_peak_rps: Option<i64>,
+    #[schema(required = true)]
     pub note: Option<String>,
     pub changed_at: DateTime<Utc>,
 }

@@ -5,14 +5,18 @@
 use axum::{extract::State, response::Response, Json};
 use domain::{admin::AdminRole, text::EmailAddress};
 use platform::{
-    http::extract::{AppJson, AppPath, AppQuery},
-    idempotency::{CreateRequest, Idempotent},
+    http::extract::{AppPath, AppQuery},
+    idempotency::Idempotent,
     pagination::{Page, PageQuery},
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::auth::{Admin, OwnerRole};
+use super::{
+    auth::{Admin, OwnerRole},
+    body::{ObjectCreate, ObjectJson},
+    schemas::{IdPageParams, IdempotencyKeyHeader, ProblemSchema},
+};
 use crate::{
     audit::snapshot,
     db::{self, admins::Admin as AdminRecord, audit::Entry},
@@ -20,6 +24,17 @@ use crate::{
 };
 
 /// `GET /v1/admins`.
+#[utoipa::path(
+    get,
+    path = "/v1/admins",
+    tag = "admins",
+    operation_id = "list_admins",
+    summary = "Every admin account, disabled ones included.",
+    description = "Owner only. Ordered by id; keyset pagination.",
+    params(IdPageParams),
+    security(("admin_session" = [])),
+    responses((status = 200, description = "A page of admins.", body = Page<AdminRecord>)),
+)]
 pub async fn list_admins(
     State(state): State<AppState>,
     _owner: Admin<OwnerRole>,
@@ -33,11 +48,17 @@ pub async fn list_admins(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new admin account.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "support@ticketing.example", "password": "a long pass-phrase", "role": "support" }))]
 pub struct NewAdmin {
+    #[schema(schema_with = super::schemas::new_email)]
     email: String,
+    /// 12 to 128 characters, any.
+    #[schema(min_length = 12, max_length = 128, format = Password)]
     password: String,
+    #[schema(value_type = AdminRole)]
     role: String,
 }
 
@@ -61,10 +82,26 @@ pub fn parse_credentials(email: &str, password: &str) -> Result<EmailAddress, Ap
 }
 
 /// `POST /v1/admins`.
+#[utoipa::path(
+    post,
+    path = "/v1/admins",
+    tag = "admins",
+    operation_id = "create_admin",
+    summary = "Create an admin account with a role.",
+    description = "Owner only. The new admin logs in with the e-mail and password given here.",
+    params(IdempotencyKeyHeader),
+    request_body = NewAdmin,
+    security(("admin_session" = [])),
+    responses(
+        (status = 201, description = "The admin was created (or, with the same `Idempotency-Key` and body, is answered again).", body = AdminRecord),
+        (status = 409, description = "`email_taken`: an admin with this e-mail (in any case) exists.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "A field is missing or invalid, or `idempotency_key_reused`: the key was used with another body.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn create_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
-    request: CreateRequest<NewAdmin>,
+    ObjectCreate(request): ObjectCreate<NewAdmin>,
 ) -> Result<Response, ApiError> {
     let idempotent = Idempotent {
         store: db::IDEMPOTENCY,
@@ -103,19 +140,39 @@ pub async fn create_admin(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+/// A change of an admin: either field, or both; absent or null leaves it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "role": "viewer", "disabled": false }))]
 pub struct AdminChange {
+    #[schema(value_type = Option<AdminRole>)]
     role: Option<String>,
+    /// A disabled admin cannot log in; disabling ends their sessions.
     disabled: Option<bool>,
 }
 
 /// `PATCH /v1/admins/{admin_id}`: `role` and/or `disabled`.
+#[utoipa::path(
+    patch,
+    path = "/v1/admins/{admin_id}",
+    tag = "admins",
+    operation_id = "update_admin",
+    summary = "Change an admin's role or disable them.",
+    description = "Owner only. A change of role or disabling ends the admin's sessions. The last active owner can be neither demoted nor disabled (409 `last_owner`).",
+    params(("admin_id" = Uuid, Path, description = "The admin.")),
+    request_body = AdminChange,
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "The admin after the change.", body = AdminRecord),
+        (status = 409, description = "`last_owner`: this is the last active owner; make another admin owner first.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "A field has the wrong type or value.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn update_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(admin_id): AppPath<Uuid>,
-    AppJson(body): AppJson<AdminChange>,
+    ObjectJson(body): ObjectJson<AdminChange>,
 ) -> Result<Json<AdminRecord>, ApiError> {
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut tx = state.db.begin().await?;

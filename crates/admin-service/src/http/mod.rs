@@ -6,11 +6,13 @@
 pub mod admins;
 pub mod audit_log;
 pub mod auth;
+pub mod body;
 pub mod openapi;
 pub mod overview;
 pub mod quarantine;
 pub mod refunds;
 pub mod resellers;
+pub mod schemas;
 pub mod sessions;
 pub mod shows;
 pub mod tickets;

@@ -8,17 +8,41 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::auth::{Admin, AnyRole, OwnerRole};
+use super::{
+    auth::{Admin, AnyRole, OwnerRole},
+    schemas::{ProblemSchema, QuarantinePage, QuarantineStatus, ReplayOutcome},
+};
 use crate::{audit::audited, db::audit::Entry, reseller_api::query_pairs, ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuarantine {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
+    /// Only entries with this status.
+    #[param(value_type = Option<QuarantineStatus>)]
     status: Option<String>,
 }
 
 /// `GET /v1/ingest/quarantine`: filter `status` (`open`, `replayed`).
+#[utoipa::path(
+    get,
+    path = "/v1/ingest/quarantine",
+    tag = "resellers",
+    operation_id = "list_quarantine",
+    summary = "Sale events the ingest rejected, kept for replay.",
+    description = "Any admin role (`viewer`, `support`, `owner`). Filter `status`.",
+    params(ListQuarantine),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "A page of quarantined events.", body = QuarantinePage),
+        (status = 422, description = "`status` is not one of the statuses.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn list_quarantine(
     State(state): State<AppState>,
     _admin: Admin<AnyRole>,
@@ -37,6 +61,20 @@ pub async fn list_quarantine(
 }
 
 /// `POST /v1/ingest/quarantine/{id}/replay`.
+#[utoipa::path(
+    post,
+    path = "/v1/ingest/quarantine/{quarantine_id}/replay",
+    tag = "resellers",
+    operation_id = "replay_quarantined",
+    summary = "Run a quarantined event through the ingest again.",
+    description = "Owner only. Accepted (or found already stored) closes the entry; still failing keeps it open with the new reason. Audited.",
+    params(("quarantine_id" = Uuid, Path, description = "The quarantined event.")),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "What the replay did.", body = ReplayOutcome),
+        (status = 409, description = "`already_replayed`: the entry was replayed before.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn replay_quarantined(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,

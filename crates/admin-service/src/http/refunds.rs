@@ -12,15 +12,19 @@ use axum::{extract::State, response::Response, Json};
 use chrono::Utc;
 use domain::admin::{RefundLedger, RefundRefusal};
 use platform::{
-    http::extract::{AppJson, AppPath, AppQuery},
-    idempotency::{CreateRequest, Idempotent},
+    http::extract::{AppPath, AppQuery},
+    idempotency::Idempotent,
     pagination::{time_id_cursor, Page, PageQuery},
 };
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::auth::{Admin, CoreCaller, SupportRole};
+use super::{
+    auth::{Admin, CoreCaller, SupportRole},
+    body::{ObjectCreate, ObjectJson},
+    schemas::{IdempotencyKeyHeader, ProblemSchema, RefundStatus},
+};
 use crate::{
     audit::snapshot,
     db::{
@@ -31,11 +35,19 @@ use crate::{
     ApiError, AppState,
 };
 
-#[derive(Debug, Deserialize)]
+/// A forced refund of an order of the ticket's reseller.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "order_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "reason": "Show cancelled by the venue.", "amount_minor": 150000 }))]
 pub struct NewRefund {
+    /// An order of the ticket's reseller.
     order_id: Uuid,
+    #[schema(schema_with = super::schemas::refund_reason)]
     reason: String,
+    /// In the order's currency's minor units; absent or null for all that
+    /// is left (paid, less what is refunded or requested). At most that.
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::body::whole_number")]
     amount_minor: Option<i64>,
 }
 
@@ -48,11 +60,30 @@ fn field<T: serde::de::DeserializeOwned>(value: &Value, name: &str) -> Result<T,
 }
 
 /// `POST /v1/support-tickets/{ticket_id}/refunds`.
+#[utoipa::path(
+    post,
+    path = "/v1/support-tickets/{ticket_id}/refunds",
+    tag = "refunds",
+    operation_id = "request_refund",
+    summary = "Force a refund of an order of the ticket's reseller.",
+    description = "`support` or `owner`. The request waits (`pending`) until the core order service carries it out and reports `complete` or `fail`; the ticket gets a notice at each step. Audited.",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket."),
+        IdempotencyKeyHeader,
+    ),
+    request_body = NewRefund,
+    security(("admin_session" = [])),
+    responses(
+        (status = 201, description = "The refund request (or, with the same `Idempotency-Key` and body, the first one again).", body = RefundRequest),
+        (status = 409, description = "`nothing_to_refund`: everything paid on the order is refunded or already requested.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "A field is missing or invalid; `unknown_order`: not an order of the ticket's reseller; `exceeds_refundable`: `amount_minor` is more than is left; `idempotency_key_reused`.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn request_refund(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    request: CreateRequest<NewRefund>,
+    ObjectCreate(request): ObjectCreate<NewRefund>,
 ) -> Result<Response, ApiError> {
     let idempotent = Idempotent {
         store: db::IDEMPOTENCY,
@@ -178,10 +209,17 @@ fn ledger_json(l: &RefundLedger) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListRefunds {
+    /// Only requests with this status; `pending` for those to carry out.
+    #[param(value_type = Option<RefundStatus>)]
     status: Option<String>,
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Zab][A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
 }
 
@@ -190,6 +228,21 @@ fn encode_cursor(r: &RefundRequest) -> Vec<u8> {
 }
 
 /// `GET /internal/v1/refund-requests?status=pending`: oldest first.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/refund-requests",
+    tag = "refunds",
+    operation_id = "list_refund_requests",
+    summary = "Forced refunds for the core order service, oldest first.",
+    description = "A core service (`CORE_TOKENS`). Poll with `status=pending`, carry each out, report `complete` or `fail`.",
+    params(ListRefunds),
+    security(("core_token" = [])),
+    responses(
+        (status = 200, description = "A page of refund requests.", body = Page<RefundRequest>),
+        (status = 404, description = "`CORE_TOKENS` is not configured on this deployment.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "`status` is not one of the statuses.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn list_refund_requests(
     State(state): State<AppState>,
     _core: CoreCaller,
@@ -205,6 +258,7 @@ pub async fn list_refund_requests(
             "must be one of pending, completed, failed",
         ));
     }
+    super::schemas::check_time_cursor(q.cursor.as_deref())?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -275,6 +329,20 @@ async fn settle(
 }
 
 /// `POST /internal/v1/refund-requests/{id}/complete`.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/refund-requests/{refund_id}/complete",
+    tag = "refunds",
+    operation_id = "complete_refund_request",
+    summary = "Report a forced refund carried out.",
+    description = "A core service (`CORE_TOKENS`). Reporting it again answers the request again.",
+    params(("refund_id" = Uuid, Path, description = "The refund request.")),
+    security(("core_token" = [])),
+    responses(
+        (status = 200, description = "The request, `completed`.", body = RefundRequest),
+        (status = 409, description = "`invalid_transition`: the request already `failed`.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn complete_refund_request(
     State(state): State<AppState>,
     core: CoreCaller,
@@ -283,18 +351,37 @@ pub async fn complete_refund_request(
     settle(&state, &core.actor(), refund_id, "completed", None).await
 }
 
-#[derive(Debug, Deserialize)]
+/// Why a forced refund failed.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RefundFailure, example = json!({ "reason": "The payment provider refused: card account closed." }))]
 pub struct Failure {
+    #[schema(schema_with = super::schemas::failure_reason)]
     reason: String,
 }
 
 /// `POST /internal/v1/refund-requests/{id}/fail` with a `reason`.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/refund-requests/{refund_id}/fail",
+    tag = "refunds",
+    operation_id = "fail_refund_request",
+    summary = "Report a forced refund that could not be carried out.",
+    description = "A core service (`CORE_TOKENS`). Reporting it again answers the request again (with its first reason).",
+    params(("refund_id" = Uuid, Path, description = "The refund request.")),
+    request_body = Failure,
+    security(("core_token" = [])),
+    responses(
+        (status = 200, description = "The request, `failed`.", body = RefundRequest),
+        (status = 409, description = "`invalid_transition`: the request is already `completed`.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "`reason` is missing or invalid.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn fail_refund_request(
     State(state): State<AppState>,
     core: CoreCaller,
     AppPath(refund_id): AppPath<Uuid>,
-    AppJson(body): AppJson<Failure>,
+    ObjectJson(body): ObjectJson<Failure>,
 ) -> Result<Json<RefundRequest>, ApiError> {
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;

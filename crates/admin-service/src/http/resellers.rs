@@ -4,12 +4,16 @@
 //! reseller's keys are refused by reseller-service on their next request.
 
 use axum::{extract::State, Json};
-use platform::http::extract::{AppJson, AppPath, AppQuery};
+use platform::http::extract::{AppPath, AppQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::auth::{Admin, AnyRole, OwnerRole};
+use super::{
+    auth::{Admin, AnyRole, OwnerRole},
+    body::ObjectJson,
+    schemas::{ProblemSchema, Reseller, ResellerPage, ResellerStatus},
+};
 use crate::{
     audit::audited,
     db::audit::Entry,
@@ -17,15 +21,39 @@ use crate::{
     ApiError, AppState,
 };
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListResellers {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
+    /// Only resellers with this status.
+    #[param(value_type = Option<ResellerStatus>)]
     status: Option<String>,
+    /// Search in the name, contact e-mail and legal name, without regard to
+    /// case; at most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
 }
 
 /// `GET /v1/resellers`: filter `status`, search `q`.
+#[utoipa::path(
+    get,
+    path = "/v1/resellers",
+    tag = "resellers",
+    operation_id = "list_resellers",
+    summary = "All resellers; filter `status`, search `q`.",
+    description = "Any admin role (`viewer`, `support`, `owner`). Read from reseller-service.",
+    params(ListResellers),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "A page of resellers.", body = ResellerPage),
+        (status = 422, description = "`status` is not one of the statuses, or `q` is longer than 200 characters.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn list_resellers(
     State(state): State<AppState>,
     _admin: Admin<AnyRole>,
@@ -45,6 +73,17 @@ pub async fn list_resellers(
 }
 
 /// `GET /v1/resellers/{reseller_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/resellers/{reseller_id}",
+    tag = "resellers",
+    operation_id = "get_reseller",
+    summary = "One reseller.",
+    description = "Any admin role (`viewer`, `support`, `owner`).",
+    params(("reseller_id" = Uuid, Path, description = "The reseller.")),
+    security(("admin_session" = [])),
+    responses((status = 200, description = "The reseller.", body = Reseller)),
+)]
 pub async fn get_reseller(
     State(state): State<AppState>,
     _admin: Admin<AnyRole>,
@@ -92,6 +131,20 @@ async fn moderate(
 }
 
 /// `POST /v1/resellers/{reseller_id}/approve`.
+#[utoipa::path(
+    post,
+    path = "/v1/resellers/{reseller_id}/approve",
+    tag = "resellers",
+    operation_id = "approve_reseller",
+    summary = "Approve a pending reseller: it becomes `active`.",
+    description = "Owner only. Audited.",
+    params(("reseller_id" = Uuid, Path, description = "The reseller.")),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "The reseller after the change.", body = Reseller),
+        (status = 409, description = "`invalid_transition`: the reseller's status does not allow this.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn approve_reseller(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
@@ -100,18 +153,37 @@ pub async fn approve_reseller(
     moderate(&state, &owner, reseller_id, "approve", None).await
 }
 
-#[derive(Debug, Deserialize)]
+/// A suspension.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "reason": "Chargebacks under investigation." }))]
 pub struct Suspension {
+    #[schema(schema_with = super::schemas::suspension_reason)]
     reason: String,
 }
 
 /// `POST /v1/resellers/{reseller_id}/suspend` with a `reason`.
+#[utoipa::path(
+    post,
+    path = "/v1/resellers/{reseller_id}/suspend",
+    tag = "resellers",
+    operation_id = "suspend_reseller",
+    summary = "Suspend a pending or active reseller, with a reason: its keys are refused from its next request on.",
+    description = "Owner only. Audited with the reason.",
+    params(("reseller_id" = Uuid, Path, description = "The reseller.")),
+    request_body = Suspension,
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "The reseller after the change.", body = Reseller),
+        (status = 409, description = "`invalid_transition`: the reseller is already suspended.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "`reason` is missing or invalid.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn suspend_reseller(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(reseller_id): AppPath<Uuid>,
-    AppJson(body): AppJson<Suspension>,
+    ObjectJson(body): ObjectJson<Suspension>,
 ) -> Result<Json<Value>, ApiError> {
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;
@@ -119,6 +191,20 @@ pub async fn suspend_reseller(
 }
 
 /// `POST /v1/resellers/{reseller_id}/reactivate`.
+#[utoipa::path(
+    post,
+    path = "/v1/resellers/{reseller_id}/reactivate",
+    tag = "resellers",
+    operation_id = "reactivate_reseller",
+    summary = "Reactivate a suspended reseller: it becomes `active` and its keys work again.",
+    description = "Owner only. Audited.",
+    params(("reseller_id" = Uuid, Path, description = "The reseller.")),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "The reseller after the change.", body = Reseller),
+        (status = 409, description = "`invalid_transition`: the reseller's status does not allow this.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn reactivate_reseller(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,

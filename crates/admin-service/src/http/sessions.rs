@@ -9,13 +9,14 @@
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
-use platform::{
-    http::extract::{AppJson, ClientAddr},
-    Problem,
-};
+use platform::{http::extract::ClientAddr, Problem};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{new_token, token_hash, Admin, AnyRole};
+use super::{
+    auth::{new_token, token_hash, Admin, AnyRole},
+    body::ObjectJson,
+    schemas::ProblemSchema,
+};
 use crate::{
     db::{
         self,
@@ -31,36 +32,64 @@ pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 pub const THROTTLE_WINDOW_MINUTES: i32 = 15;
 
-#[derive(Debug, Deserialize)]
+/// An admin's credentials.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "owner@ticketing.example", "password": "correct horse battery staple" }))]
 pub struct Login {
+    #[schema(schema_with = super::schemas::login_email)]
     email: String,
+    #[schema(min_length = 1, max_length = 128, format = Password)]
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A new session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
+    /// Send it as `Authorization: Bearer ads_...`.
+    #[schema(example = "ads_Jx0tQd9vW3m5Ky8pL2nR7sB4cF6hE1aG0iU9oZ3yX5w")]
     token: String,
     /// The session's absolute end; it ends earlier after 30 idle minutes.
     expires_at: DateTime<Utc>,
+    /// Idle time after which the session ends: 1800.
     idle_timeout_seconds: i64,
     admin: AdminRecord,
 }
 
 /// `POST /v1/auth/login`.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "sessions",
+    operation_id = "login",
+    summary = "Log in: an admin's e-mail and password for a session token.",
+    description = "Public. The session ends after 30 idle minutes, at `expires_at` (8 hours), at logout, or when the admin is disabled or their role changes. An unknown e-mail and a wrong password are the same 401. Failed logins are counted per account (5) and per client address (20) over 15 minutes; past either limit, 429 before any password is checked.",
+    request_body = Login,
+    security(()),
+    responses(
+        (status = 200, description = "Logged in.", body = LoginResponse),
+        (status = 401, description = "Wrong e-mail or password, or a disabled admin.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 422, description = "The body has a wrong or missing field.", content_type = "application/problem+json", body = ProblemSchema),
+        (status = 429, description = "Too many failed logins for this account or address; `Retry-After` says when to try again.", content_type = "application/problem+json", body = ProblemSchema,
+            headers(("Retry-After" = String, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
-    AppJson(body): AppJson<Login>,
+    ObjectJson(body): ObjectJson<Login>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let email = body.email.trim().to_lowercase();
-    if email.is_empty() || email.chars().count() > 254 {
-        return Err(ApiError::invalid(
-            "email",
-            "invalid_email",
-            "must be an e-mail address of at most 254 characters",
-        ));
-    }
+    // No control characters: the address is recorded with a failed attempt,
+    // and the database refuses some of them.
+    let email = domain::text::bounded(&body.email, 1, 254)
+        .map_err(|_| {
+            ApiError::invalid(
+                "email",
+                "invalid_email",
+                "must be an e-mail address of at most 254 characters, without control characters",
+            )
+        })?
+        .to_lowercase();
     if body.password.is_empty() || body.password.chars().count() > domain::admin::PASSWORD_MAX_CHARS
     {
         return Err(ApiError::invalid(
@@ -166,6 +195,16 @@ pub async fn login(
 }
 
 /// `POST /v1/auth/logout`: ends the session at once.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "sessions",
+    operation_id = "logout",
+    summary = "Log out: end this session at once.",
+    description = "Any admin role (`viewer`, `support`, `owner`). The token is refused from then on.",
+    security(("admin_session" = [])),
+    responses((status = 204, description = "The session has ended.")),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     admin: Admin<AnyRole>,
@@ -189,6 +228,16 @@ pub async fn logout(
 }
 
 /// `GET /v1/me`.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "sessions",
+    operation_id = "get_me",
+    summary = "The calling admin.",
+    description = "Any admin role (`viewer`, `support`, `owner`).",
+    security(("admin_session" = [])),
+    responses((status = 200, description = "The admin whose session this is.", body = AdminRecord)),
+)]
 pub async fn get_me(
     State(state): State<AppState>,
     admin: Admin<AnyRole>,

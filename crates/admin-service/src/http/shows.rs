@@ -5,12 +5,16 @@
 
 use axum::{extract::State, Json};
 use domain::admin::TrafficLevel;
-use platform::http::extract::{AppJson, AppPath, AppQuery};
+use platform::http::extract::{AppPath, AppQuery};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::auth::{Admin, AnyRole, OwnerRole};
+use super::{
+    auth::{Admin, AnyRole, OwnerRole},
+    body::ObjectJson,
+    schemas::{ProblemSchema, ShowPage},
+};
 use crate::{
     audit::snapshot,
     db::{self, audit::Entry, traffic::Designation},
@@ -21,15 +25,32 @@ use crate::{
 /// Largest `expected_peak_rps` accepted.
 pub const MAX_PEAK_RPS: i64 = 10_000_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListShows {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
+    /// Only this reseller's shows.
     reseller_id: Option<Uuid>,
 }
 
 /// `GET /v1/shows`: reseller-service's page, each show with `traffic` (its
 /// mark, or null).
+#[utoipa::path(
+    get,
+    path = "/v1/shows",
+    tag = "traffic",
+    operation_id = "list_shows",
+    summary = "Every reseller's shows, each with its traffic mark.",
+    description = "Any admin role (`viewer`, `support`, `owner`). In creation order; filter `reseller_id`.",
+    params(ListShows),
+    security(("admin_session" = [])),
+    responses((status = 200, description = "A page of shows.", body = ShowPage)),
+)]
 pub async fn list_shows(
     State(state): State<AppState>,
     _admin: Admin<AnyRole>,
@@ -65,20 +86,42 @@ pub async fn list_shows(
     Ok(Json(page))
 }
 
-#[derive(Debug, Deserialize)]
+/// A show's traffic mark as set.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewTrafficMark, example = json!({ "level": "extreme", "expected_peak_rps": 50000, "note": "Presale of the reunion tour." }))]
 pub struct TrafficMark {
+    #[schema(value_type = TrafficLevel)]
     level: String,
+    /// Requests per second expected at the peak, 0 to 10,000,000.
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    #[serde(default, deserialize_with = "super::body::whole_number")]
     expected_peak_rps: Option<i64>,
+    #[schema(schema_with = super::schemas::traffic_note)]
     note: Option<String>,
 }
 
 /// `PUT /v1/shows/{show_id}/traffic`.
+#[utoipa::path(
+    put,
+    path = "/v1/shows/{show_id}/traffic",
+    tag = "traffic",
+    operation_id = "mark_show_traffic",
+    summary = "Mark a show `normal`, `high` or `extreme` traffic.",
+    description = "Owner only. A mark that changes is appended to `GET /internal/v1/traffic-designations`; setting the same mark again changes nothing (but is audited).",
+    params(("show_id" = Uuid, Path, description = "The show, of any reseller.")),
+    request_body = TrafficMark,
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "The show's mark.", body = Designation),
+        (status = 422, description = "A field is missing or invalid.", content_type = "application/problem+json", body = ProblemSchema),
+    ),
+)]
 pub async fn mark_show_traffic(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(show_id): AppPath<Uuid>,
-    AppJson(body): AppJson<TrafficMark>,
+    ObjectJson(body): ObjectJson<TrafficMark>,
 ) -> Result<Json<Designation>, ApiError> {
     let level = TrafficLevel::parse(&body.level).ok_or_else(|| {
         ApiError::invalid(

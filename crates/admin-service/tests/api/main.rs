@@ -10,4 +10,5 @@ mod openapi;
 mod refunds;
 mod sessions;
 mod smoke;
+mod validation;
 mod workflows;
