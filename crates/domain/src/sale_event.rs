@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::currency::Currency;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventType {
     #[serde(rename = "order.created")]
     Created,

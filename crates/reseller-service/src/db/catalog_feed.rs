@@ -57,16 +57,22 @@ pub async fn append(
     .await
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Change {
     pub seq: i64,
+    /// `show` or `ticket_type`.
+    #[schema(pattern = "^(show|ticket_type)$")]
     pub entity: String,
+    /// `created` or `updated`.
+    #[schema(pattern = "^(created|updated)$")]
     pub action: String,
     pub reseller_id: Uuid,
     pub show_id: Uuid,
     pub ticket_type_id: Option<Uuid>,
     pub changed_at: DateTime<Utc>,
+    /// The show or ticket type after the change, as its own route answers it.
     #[serde(rename = "data")]
+    #[schema(value_type = Object)]
     pub snapshot: serde_json::Value,
 }
 

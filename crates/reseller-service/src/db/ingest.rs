@@ -508,7 +508,7 @@ pub async fn quarantine(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct QuarantineEntry {
     #[serde(rename = "id")]
     pub quarantine_id: Uuid,
@@ -516,8 +516,11 @@ pub struct QuarantineEntry {
     pub reseller_id: Option<Uuid>,
     pub code: String,
     pub message: String,
+    /// The event as it was sent: any JSON value.
     #[serde(rename = "event")]
+    #[schema(value_type = Value)]
     pub raw: serde_json::Value,
+    #[schema(value_type = crate::http::schemas::QuarantineStatus)]
     pub status: String,
     pub times_seen: i32,
     pub first_seen_at: DateTime<Utc>,

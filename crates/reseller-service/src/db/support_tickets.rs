@@ -7,13 +7,15 @@ use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Ticket {
     #[serde(rename = "id")]
     pub ticket_id: Uuid,
     pub reseller_id: Uuid,
     pub subject: String,
+    #[schema(value_type = domain::support::SupportCategory)]
     pub category: String,
+    #[schema(value_type = domain::support::TicketStatus)]
     pub status: String,
     pub order_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
@@ -26,11 +28,12 @@ const TICKET_COLUMNS: &str =
     "ticket_id, reseller_id, subject, category, status, order_id, assignee_id, \
     created_at, updated_at, resolved_at";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Message {
     #[serde(rename = "id")]
     pub message_id: Uuid,
     pub ticket_id: Uuid,
+    #[schema(value_type = domain::support::MessageAuthor)]
     pub author: String,
     pub admin_id: Option<Uuid>,
     pub body: String,

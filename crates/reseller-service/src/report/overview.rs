@@ -142,7 +142,7 @@ impl OverviewSpec {
 }
 
 /// One local day of one reseller in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OverviewRow {
     pub day: NaiveDate,
     pub reseller_id: Uuid,
@@ -152,7 +152,7 @@ pub struct OverviewRow {
 }
 
 /// The figures of a row or a total, with their currency.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Figures {
     pub currency: String,
     pub paid_orders: i64,
@@ -176,7 +176,7 @@ impl Figures {
 }
 
 /// The answer: `rows`, and `totals` with one entry per currency.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub rows: Vec<OverviewRow>,
     pub totals: Vec<Figures>,
