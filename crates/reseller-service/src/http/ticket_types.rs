@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     auth::AuthReseller,
-    support::{versioned, Idempotent, IfMatch},
+    support::{versioned, whole_number, Idempotent, IfMatch},
 };
 use crate::{
     db::{
@@ -33,8 +33,10 @@ pub const MAX_TICKET_TYPES_PER_SHOW: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct TicketTypeInput {
     name: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
     unit_price_minor: Option<i64>,
     currency: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
     capacity: Option<i64>,
 }
 

@@ -349,3 +349,34 @@ async fn keyset_pagination_is_stable_while_rows_are_inserted() {
 fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// Fuzzer finding: `"capacity": 200.0` is an integer to JSON Schema (and so
+/// to clients generating from the document) but was refused with 422.
+#[tokio::test]
+async fn whole_numbers_written_with_a_fraction_are_integers() {
+    let app = TestApp::spawn().await;
+    let r = app.register("Floats").await;
+    let show_id = app.create_show(&r, "Floats").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/shows/{show_id}/ticket-types");
+    let created = app
+        .call(TestRequest::post(&path).bearer(&r.key).json(
+            &json!({ "name": "VIP", "unit_price_minor": 150000.0, "currency": "IDR", "capacity": 200.0 }),
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["capacity"], 200);
+    assert_eq!(created.json()["unit_price_minor"], 150000);
+
+    for capacity in [json!(1.5), json!("200"), json!(1e19)] {
+        let problem = app
+            .call(TestRequest::post(&path).bearer(&r.key).json(
+                &json!({ "name": "VIP", "unit_price_minor": 1, "currency": "IDR", "capacity": capacity }),
+            ))
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], "capacity", "{capacity}");
+    }
+}
