@@ -108,8 +108,55 @@ struct ApiDoc;
 
 /// The complete document.
 pub fn document() -> Value {
-    platform::openapi::finish(
+    let mut doc = platform::openapi::finish(
         ApiDoc::openapi(),
         &[API_KEY, INTERNAL_TOKEN, INGEST_TOKEN, CORE_TOKEN],
-    )
+    );
+    add_validation_responses(&mut doc);
+    doc
+}
+
+const VALIDATION: &str = "The body or query is well-formed but a field breaks a rule \
+    (`validation_failed`); `errors` names each field.";
+
+/// This service answers a body or query whose fields break a rule with 422
+/// `validation_failed` (400 is for what cannot be read at all): documents it
+/// on every operation that takes a body or a query, in the shape `finish`
+/// gave the operation's 400.
+fn add_validation_responses(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for operation in item.values_mut().filter_map(Value::as_object_mut) {
+            let takes_query = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
+            if !(takes_query || operation.contains_key("requestBody")) {
+                continue;
+            }
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            match responses.get_mut("422") {
+                Some(existing) => {
+                    let also = existing["description"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    existing["description"] = format!("{VALIDATION} Also: {also}").into();
+                }
+                None => {
+                    if let Some(mut response) = responses.get("400").cloned() {
+                        response["description"] = VALIDATION.into();
+                        responses.insert("422".into(), response);
+                    }
+                }
+            }
+        }
+    }
 }

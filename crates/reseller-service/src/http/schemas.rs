@@ -15,7 +15,7 @@ use domain::{
 };
 use serde::Deserialize;
 use utoipa::{
-    openapi::{schema::SchemaType, ObjectBuilder, RefOr, Schema, Type},
+    openapi::{ObjectBuilder, RefOr, Schema, Type},
     IntoParams, PartialSchema, ToSchema,
 };
 use uuid::Uuid;
@@ -74,12 +74,9 @@ macro_rules! text_type {
                         if $multiline { " other than tabs and line breaks" } else { "" })
                 };
                 let min = if $optional { 0 } else { 1 };
-                let mut schema = string_schema(description, min, max, text_pattern(max, $multiline, $optional))
-                    .examples([serde_json::json!($example)]);
-                if $optional {
-                    schema = schema.schema_type(SchemaType::from_iter([Type::String, Type::Null]));
-                }
-                schema.into()
+                string_schema(description, min, max, text_pattern(max, $multiline, $optional))
+                    .examples([serde_json::json!($example)])
+                    .into()
             }
         }
 
@@ -121,7 +118,7 @@ text_type!(
 );
 text_type!(
     /// A resolution note.
-    NoteText, domain::support::MAX_NOTE_CHARS, true, true, "Refunded through the payment provider."
+    NoteText, domain::support::MAX_NOTE_CHARS, true, false, "Refunded through the payment provider."
 );
 
 /// An e-mail address as `text::EmailAddress` accepts it.
@@ -470,7 +467,8 @@ pub struct SaleEventDoc {
     pub currency: String,
     #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<SaleLineDoc>,
-    #[schema(max_length = 128)]
+    /// At most 128 characters, no NUL.
+    #[schema(max_length = 128, pattern = "^[^\\x00]*$")]
     pub customer_ref: Option<String>,
 }
 
