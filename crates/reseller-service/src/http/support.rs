@@ -43,8 +43,32 @@ impl Idempotent<'_> {
 
     /// A response to send instead of doing the work again, if this key was
     /// used before; otherwise claims the key inside `tx`.
+    /// A replayed 201 of a versioned resource carries its ETag again, as
+    /// the first answer did.
     pub async fn begin(&self, tx: &mut Tx) -> Result<Option<Response>, ApiError> {
-        self.inner().begin(tx).await
+        let Some(replay) = self.inner().begin::<ApiError>(tx).await? else {
+            return Ok(None);
+        };
+        if replay.status() != StatusCode::CREATED {
+            return Ok(Some(replay));
+        }
+        let (parts, body) = replay.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|e| ApiError::Internal(format!("replayed body: {e}")))?;
+        let version = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|body| {
+                // A resource, or a registration's `reseller`.
+                body.get("version")
+                    .or_else(|| body.get("reseller").and_then(|r| r.get("version")))
+                    .and_then(serde_json::Value::as_i64)
+            });
+        let mut response = Response::from_parts(parts, axum::body::Body::from(bytes));
+        if let Some(version) = version {
+            set_etag(&mut response, version);
+        }
+        Ok(Some(response))
     }
 
     /// Builds the 201 (with an ETag when the resource is versioned) and
