@@ -66,7 +66,7 @@ fn optional_text(
     max: usize,
 ) -> Option<String> {
     let raw = value.as_deref()?;
-    if raw.trim().is_empty() {
+    if raw.trim().is_empty() && raw.chars().count() <= max {
         return None;
     }
     v.check(field, text::bounded(raw, 1, max))

@@ -5,7 +5,8 @@
 //!
 //! The string patterns mirror `domain::text`: a value is trimmed (Unicode
 //! white space), then must have between `min` and `max` characters and no
-//! control characters. Each pattern says exactly that, so a value matches it
+//! control characters; `max` also bounds the value as sent (`maxLength`).
+//! Pattern and lengths together say exactly that, so a value matches them
 //! if and only if the service accepts it.
 
 use chrono::{DateTime, Utc};
@@ -67,11 +68,11 @@ macro_rules! text_type {
             fn schema() -> RefOr<Schema> {
                 let max: usize = $max;
                 let what = if $multiline { "Text of several lines" } else { "Text of one line" };
+                let controls = if $multiline { " other than tabs and line breaks" } else { "" };
                 let description = if $optional {
-                    format!("{what}: trimmed, at most {max} characters, no control characters; empty or white space alone counts as absent.")
+                    format!("{what}: at most {max} characters as sent; stored trimmed; no control characters{controls} inside; empty or white space alone counts as absent.")
                 } else {
-                    format!("{what}: trimmed, 1 to {max} characters, no control characters{}.",
-                        if $multiline { " other than tabs and line breaks" } else { "" })
+                    format!("{what}: at most {max} characters as sent; stored trimmed, which must leave at least one; no control characters{controls} inside.")
                 };
                 let min = if $optional { 0 } else { 1 };
                 string_schema(description, min, max, text_pattern(max, $multiline, $optional))
