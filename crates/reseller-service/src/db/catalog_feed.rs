@@ -58,6 +58,11 @@ pub async fn append(
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "seq": 42, "entity": "ticket_type", "action": "updated", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90",
+    "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92", "ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93",
+    "changed_at": "2026-11-25T09:00:00Z", "data": {"id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "capacity": 250}
+}))]
 pub struct Change {
     pub seq: i64,
     /// `show` or `ticket_type`.

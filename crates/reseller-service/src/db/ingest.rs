@@ -538,6 +538,13 @@ pub async fn quarantine(
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c97", "event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99",
+    "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "code": "unknown_show",
+    "message": "show_id is not a show of this reseller", "event": {"event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99", "type": "order.paid"},
+    "status": "open", "times_seen": 1, "first_seen_at": "2026-11-25T08:00:01Z", "last_seen_at": "2026-11-25T08:00:01Z",
+    "replayed_at": null
+}))]
 pub struct QuarantineEntry {
     #[serde(rename = "id")]
     pub quarantine_id: Uuid,

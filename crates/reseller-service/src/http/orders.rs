@@ -181,6 +181,18 @@ fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Respon
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c94", "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92",
+    "channel": "web", "currency": "IDR", "status": "paid", "tickets": 2, "gross_minor": 300000000,
+    "refunded_tickets": 0, "refunded_minor": 0, "net_minor": 300000000, "created_at": "2026-11-25T07:58:00Z",
+    "paid_at": "2026-11-25T08:00:00Z", "first_event_at": "2026-11-25T07:58:00Z", "last_event_at": "2026-11-25T08:00:00Z",
+    "event_count": 2,
+    "lines": [{"ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "unit_price_minor": 150000000, "quantity": 2,
+        "refunded_quantity": 0, "amount_minor": 300000000, "refunded_minor": 0}],
+    "events": [{"event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99", "type": "order.paid", "occurred_at": "2026-11-25T08:00:00Z",
+        "received_at": "2026-11-25T08:00:01Z", "channel": "web", "currency": "IDR",
+        "lines": [{"ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "quantity": 2, "unit_price_minor": 150000000}]}]
+}))]
 pub struct OrderDetail {
     #[serde(flatten)]
     order: Order,

@@ -40,6 +40,15 @@ pub const MAX_MESSAGES_PER_TICKET: i64 = 500;
 
 /// A ticket with its whole conversation, oldest message first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c95", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90",
+    "subject": "Refund for a double charge", "category": "refund", "status": "open", "order_id": null, "assignee_id": null,
+    "created_at": "2026-11-25T08:00:00Z", "updated_at": "2026-11-25T08:00:00Z", "resolved_at": null,
+    "messages": [{
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c96", "ticket_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c95",
+    "author": "reseller", "admin_id": null, "body": "The customer was charged twice.", "created_at": "2026-11-25T08:00:00Z"
+    }]
+}))]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: Ticket,

@@ -177,6 +177,12 @@ impl Figures {
 
 /// The answer: `rows`, and `totals` with one entry per currency.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "rows": [{"day": "2026-11-25", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "currency": "IDR", "paid_orders": 3,
+        "tickets_sold": 5, "gross_minor": 750000000, "refunded_tickets": 1, "refunded_minor": 150000000, "net_minor": 600000000}],
+    "totals": [{"currency": "IDR", "paid_orders": 3, "tickets_sold": 5, "gross_minor": 750000000, "refunded_tickets": 1,
+        "refunded_minor": 150000000, "net_minor": 600000000}]
+}))]
 pub struct Overview {
     pub rows: Vec<OverviewRow>,
     pub totals: Vec<Figures>,
