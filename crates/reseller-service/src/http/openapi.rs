@@ -113,7 +113,47 @@ pub fn document() -> Value {
         &[API_KEY, INTERNAL_TOKEN, INGEST_TOKEN, CORE_TOKEN],
     );
     add_validation_responses(&mut doc);
+    parameters_are_never_null(&mut doc);
     doc
+}
+
+/// A header or query parameter is absent or a string, never JSON `null`;
+/// utoipa writes an optional (`Option<T>`) parameter as nullable, and a
+/// client generating from that sends the text `null` (which the service
+/// rightly refuses, e.g. as an `If-Match`). Absence is `required: false`.
+fn parameters_are_never_null(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for operation in item.values_mut().filter_map(Value::as_object_mut) {
+            let Some(parameters) = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            for parameter in parameters {
+                let Some(types) = parameter
+                    .pointer_mut("/schema/type")
+                    .filter(|t| t.is_array())
+                else {
+                    continue;
+                };
+                let kept: Vec<Value> = types
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| *t != "null")
+                    .cloned()
+                    .collect();
+                *types = match <[Value; 1]>::try_from(kept) {
+                    Ok([single]) => single,
+                    Err(several) => Value::Array(several),
+                };
+            }
+        }
+    }
 }
 
 const VALIDATION: &str = "The body or query is well-formed but a field breaks a rule \
