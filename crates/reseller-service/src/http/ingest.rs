@@ -258,7 +258,7 @@ pub struct ListQuarantine {
 #[utoipa::path(
     get,
     path = "/internal/v1/ingest/quarantine",
-    tag = "ingest",
+    tag = "internal",
     operation_id = "list_quarantine",
     summary = "Rejected events kept for review, oldest first.",
     params(
@@ -320,7 +320,7 @@ pub struct ReplayOutcome {
 #[utoipa::path(
     post,
     path = "/internal/v1/ingest/quarantine/{quarantine_id}/replay",
-    tag = "ingest",
+    tag = "internal",
     operation_id = "replay_quarantined",
     summary = "Run a quarantined event through the ingest again.",
     description = "Accepted (or found already stored) closes the entry; still failing updates its reason. An entry already replayed is 409 `already_replayed`.",
