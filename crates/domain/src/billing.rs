@@ -28,14 +28,17 @@ pub struct AddressInput {
 
 /// Validated billing details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Billing {
     pub legal_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Email))]
     pub billing_email: EmailAddress,
     pub address: Address,
     pub tax_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     pub line1: String,
     pub line2: Option<String>,
@@ -63,7 +66,7 @@ fn optional_text(
     max: usize,
 ) -> Option<String> {
     let raw = value.as_deref()?;
-    if raw.trim().is_empty() {
+    if raw.trim().is_empty() && raw.chars().count() <= max {
         return None;
     }
     v.check(field, text::bounded(raw, 1, max))

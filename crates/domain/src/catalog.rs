@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{currency::Currency, text, Violations};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShowStatus {
     Draft,

@@ -49,6 +49,13 @@ impl Currency {
     }
 }
 
+/// Every code [`Currency::parse`] accepts.
+pub fn all_currencies() -> impl Iterator<Item = &'static str> {
+    [EXPONENT_0, EXPONENT_2, EXPONENT_3, EXPONENT_4]
+        .into_iter()
+        .flat_map(str::split_whitespace)
+}
+
 fn exponent_of(code: &str) -> Option<u8> {
     [
         (EXPONENT_0, 0),
@@ -88,6 +95,11 @@ LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU
 NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC \
 SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ \
 UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// Every code [`country`] accepts.
+pub fn all_countries() -> impl Iterator<Item = &'static str> {
+    COUNTRIES.split_whitespace()
+}
 
 /// Checks an ISO 3166-1 alpha-2 country code (capitals, e.g. `ID`).
 pub fn country(raw: &str) -> Result<String, (&'static str, String)> {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::currency::Currency;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventType {
     #[serde(rename = "order.created")]
     Created,
@@ -173,11 +174,11 @@ impl SaleEvent {
         if input
             .customer_ref
             .as_ref()
-            .is_some_and(|r| r.chars().count() > MAX_CUSTOMER_REF)
+            .is_some_and(|r| r.chars().count() > MAX_CUSTOMER_REF || r.contains('\0'))
         {
             return Err(Rejection::new(
                 "invalid_customer_ref",
-                format!("customer_ref has at most {MAX_CUSTOMER_REF} characters"),
+                format!("customer_ref has at most {MAX_CUSTOMER_REF} characters and no NUL"),
             ));
         }
         if input.occurred_at > now + Duration::minutes(FUTURE_TOLERANCE_MINUTES) {
@@ -416,6 +417,11 @@ mod tests {
             ),
             (
                 Box::new(|e| e.customer_ref = Some("x".repeat(129))),
+                "invalid_customer_ref",
+            ),
+            (
+                // PostgreSQL text cannot hold NUL.
+                Box::new(|e| e.customer_ref = Some("a\0b".into())),
                 "invalid_customer_ref",
             ),
             (

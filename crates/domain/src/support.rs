@@ -11,6 +11,7 @@ use crate::text;
 
 /// What a ticket is about, chosen by the reseller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SupportCategory {
     Refund,
@@ -53,6 +54,7 @@ impl SupportCategory {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     Open,
@@ -96,6 +98,7 @@ impl TicketStatus {
 /// Who wrote a message: the reseller, a named admin, or the platform itself
 /// (a system notice such as the result of a refund).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageAuthor {
     Reseller,

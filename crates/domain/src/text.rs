@@ -4,8 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Trims `raw` and checks it has between `min` and `max` characters and no
-/// control characters.
+/// control characters. `max` also bounds `raw` as sent, white space
+/// included, so that it is exactly a JSON Schema `maxLength`.
 pub fn bounded(raw: &str, min: usize, max: usize) -> Result<String, (&'static str, String)> {
+    if raw.chars().count() > max {
+        return Err(("too_long", format!("must have at most {max} characters")));
+    }
     let value = raw.trim();
     let length = value.chars().count();
     if length < min {
@@ -63,7 +67,7 @@ impl EmailAddress {
         if value.is_empty() {
             return Err(("required", "must not be empty".to_owned()));
         }
-        if value.len() > 254 {
+        if value.len() > 254 || raw.chars().count() > 254 {
             return Err(("too_long", "must have at most 254 characters".to_owned()));
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
@@ -101,6 +105,8 @@ mod tests {
         assert_eq!(bounded("  Jakarta Fair ", 1, 20).unwrap(), "Jakarta Fair");
         assert_eq!(bounded("   ", 1, 20).unwrap_err().0, "required");
         assert_eq!(bounded("abc", 1, 2).unwrap_err().0, "too_long");
+        // The limit counts what was sent, padding included.
+        assert_eq!(bounded(" ab ", 1, 3).unwrap_err().0, "too_long");
         assert_eq!(
             bounded("a\u{0}b", 1, 20).unwrap_err().0,
             "invalid_characters"

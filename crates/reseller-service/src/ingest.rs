@@ -31,7 +31,9 @@ use crate::db::{
 };
 
 /// The answer to a batch.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"received": 2, "accepted": 1, "duplicates": 0, "conflicts": 0, "rejected": 1,
+    "results": [{"index": 1, "event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99", "status": "rejected", "code": "unknown_show", "message": "show_id is not a show of this reseller"}]}))]
 pub struct BatchOutcome {
     pub received: usize,
     pub accepted: usize,
@@ -42,12 +44,15 @@ pub struct BatchOutcome {
     pub results: Vec<EventResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventResult {
+    /// The event's position in the batch, from 0.
     pub index: usize,
     pub event_id: Option<Uuid>,
+    #[schema(value_type = crate::http::schemas::EventOutcome)]
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

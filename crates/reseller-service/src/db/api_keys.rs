@@ -5,7 +5,11 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c91", "name": "box office", "prefix": "rsk_3f9a",
+    "created_at": "2026-11-25T08:00:00Z", "last_used_at": null, "revoked_at": null
+}))]
 pub struct ApiKey {
     #[serde(rename = "id")]
     pub key_id: Uuid,

@@ -57,16 +57,27 @@ pub async fn append(
     .await
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "seq": 42, "entity": "ticket_type", "action": "updated", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90",
+    "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92", "ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93",
+    "changed_at": "2026-11-25T09:00:00Z", "data": {"id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "capacity": 250}
+}))]
 pub struct Change {
     pub seq: i64,
+    /// `show` or `ticket_type`.
+    #[schema(pattern = "^(show|ticket_type)$")]
     pub entity: String,
+    /// `created` or `updated`.
+    #[schema(pattern = "^(created|updated)$")]
     pub action: String,
     pub reseller_id: Uuid,
     pub show_id: Uuid,
     pub ticket_type_id: Option<Uuid>,
     pub changed_at: DateTime<Utc>,
+    /// The show or ticket type after the change, as its own route answers it.
     #[serde(rename = "data")]
+    #[schema(value_type = Object)]
     pub snapshot: serde_json::Value,
 }
 

@@ -9,7 +9,10 @@
 //! rollups, ticket types, orders), so two batches can wait on each other but
 //! never in a cycle: no deadlock.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    borrow::Cow,
+    collections::{HashMap, HashSet},
+};
 
 use chrono::{DateTime, Utc};
 use domain::sale_event::{OrderDelta, SaleEvent};
@@ -463,6 +466,31 @@ pub async fn merge_orders(
     Ok(())
 }
 
+/// `raw` (JSON text) in a form `jsonb` accepts: `jsonb` cannot hold NUL
+/// (`\u0000`), so NUL characters in strings and keys become U+FFFD. Any
+/// other JSON is kept as it is.
+pub fn storable_json(raw: &str) -> Cow<'_, str> {
+    fn clean(value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        let text = |s: String| s.replace('\0', "\u{FFFD}");
+        match value {
+            Value::String(s) => Value::String(text(s)),
+            Value::Array(items) => Value::Array(items.into_iter().map(clean).collect()),
+            Value::Object(map) => {
+                Value::Object(map.into_iter().map(|(k, v)| (text(k), clean(v))).collect())
+            }
+            other => other,
+        }
+    }
+    if !raw.to_ascii_lowercase().contains("\\u0000") {
+        return Cow::Borrowed(raw);
+    }
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(value) => Cow::Owned(clean(value).to_string()),
+        Err(_) => Cow::Borrowed(raw),
+    }
+}
+
 /// A rejected or conflicting event to keep.
 #[derive(Debug, Clone)]
 pub struct Quarantined<'a> {
@@ -488,7 +516,8 @@ pub async fn quarantine(
     let resellers: Vec<Option<Uuid>> = entries.iter().map(|e| e.reseller_id).collect();
     let codes: Vec<&str> = entries.iter().map(|e| e.code).collect();
     let messages: Vec<&str> = entries.iter().map(|e| e.message).collect();
-    let raws: Vec<&str> = entries.iter().map(|e| e.raw).collect();
+    let storable: Vec<Cow<'_, str>> = entries.iter().map(|e| storable_json(e.raw)).collect();
+    let raws: Vec<&str> = storable.iter().map(|r| r.as_ref()).collect();
     sqlx::query(
         "INSERT INTO reseller.ingest_quarantine AS q (quarantine_id, event_id, reseller_id, code, message, raw) \
          SELECT i, e, r, c, m, raw::jsonb FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) \
@@ -508,7 +537,14 @@ pub async fn quarantine(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c97", "event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99",
+    "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "code": "unknown_show",
+    "message": "show_id is not a show of this reseller", "event": {"event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99", "type": "order.paid"},
+    "status": "open", "times_seen": 1, "first_seen_at": "2026-11-25T08:00:01Z", "last_seen_at": "2026-11-25T08:00:01Z",
+    "replayed_at": null
+}))]
 pub struct QuarantineEntry {
     #[serde(rename = "id")]
     pub quarantine_id: Uuid,
@@ -516,8 +552,11 @@ pub struct QuarantineEntry {
     pub reseller_id: Option<Uuid>,
     pub code: String,
     pub message: String,
+    /// The event as it was sent: any JSON value.
     #[serde(rename = "event")]
+    #[schema(value_type = Value)]
     pub raw: serde_json::Value,
+    #[schema(value_type = crate::http::schemas::QuarantineStatus)]
     pub status: String,
     pub times_seen: i32,
     pub first_seen_at: DateTime<Utc>,

@@ -5,13 +5,21 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c94", "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92",
+    "channel": "web", "currency": "IDR", "status": "paid", "tickets": 2, "gross_minor": 300000000,
+    "refunded_tickets": 0, "refunded_minor": 0, "net_minor": 300000000, "created_at": "2026-11-25T07:58:00Z",
+    "paid_at": "2026-11-25T08:00:00Z", "first_event_at": "2026-11-25T07:58:00Z", "last_event_at": "2026-11-25T08:00:00Z",
+    "event_count": 2
+}))]
 pub struct Order {
     #[serde(rename = "id")]
     pub order_id: Uuid,
     pub show_id: Uuid,
     pub channel: String,
     pub currency: String,
+    #[schema(value_type = crate::http::schemas::OrderStatus)]
     pub status: String,
     pub tickets: i64,
     pub gross_minor: i64,
@@ -88,15 +96,17 @@ pub async fn find(
 }
 
 /// One event of an order's history.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrderEventRow {
     pub event_id: Uuid,
     #[serde(rename = "type")]
+    #[schema(value_type = domain::sale_event::EventType)]
     pub kind: String,
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub channel: String,
     pub currency: String,
+    #[schema(value_type = Vec<crate::http::schemas::SaleLineDoc>)]
     pub lines: serde_json::Value,
 }
 
@@ -118,7 +128,7 @@ pub async fn events(
 
 /// The order's lines: per ticket type and unit price, tickets paid and
 /// refunded.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrderLine {
     pub ticket_type_id: Uuid,
     pub unit_price_minor: i64,

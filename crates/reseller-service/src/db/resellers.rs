@@ -8,13 +8,23 @@ use uuid::Uuid;
 use domain::billing::Billing;
 
 /// A reseller as stored and as shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "name": "Tiket Nusantara", "contact_email": "ops@tiket.example",
+    "billing": { "legal_name": "PT Tiket Nusantara", "billing_email": "billing@tiket.example",
+        "address": { "line1": "Jl. Sudirman 1", "line2": null, "city": "Jakarta", "region": null, "postal_code": "10220", "country": "ID" },
+        "tax_id": null },
+    "status": "pending", "suspension_reason": null, "version": 1,
+    "created_at": "2026-11-25T08:00:00Z", "updated_at": "2026-11-25T08:00:00Z"
+}))]
 pub struct Reseller {
     #[serde(rename = "id")]
     pub reseller_id: Uuid,
     pub name: String,
     pub contact_email: String,
+    #[schema(value_type = Billing)]
     pub billing: Json<Billing>,
+    #[schema(value_type = domain::reseller::ResellerStatus)]
     pub status: String,
     pub suspension_reason: Option<String>,
     pub version: i64,

@@ -5,7 +5,13 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90",
+    "name": "Jakarta Fair 2026", "venue": "JIExpo Kemayoran", "starts_at": "2026-12-20T12:00:00Z",
+    "sales_start_at": "2026-12-01T00:00:00Z", "sales_end_at": "2026-12-20T10:00:00Z", "status": "draft",
+    "version": 1, "created_at": "2026-11-25T08:00:00Z", "updated_at": "2026-11-25T08:00:00Z"
+}))]
 pub struct Show {
     #[serde(rename = "id")]
     pub show_id: Uuid,
@@ -15,6 +21,7 @@ pub struct Show {
     pub starts_at: DateTime<Utc>,
     pub sales_start_at: DateTime<Utc>,
     pub sales_end_at: DateTime<Utc>,
+    #[schema(value_type = domain::catalog::ShowStatus)]
     pub status: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,

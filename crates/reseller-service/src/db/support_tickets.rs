@@ -7,13 +7,20 @@ use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c95", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90",
+    "subject": "Refund for a double charge", "category": "refund", "status": "open", "order_id": null, "assignee_id": null,
+    "created_at": "2026-11-25T08:00:00Z", "updated_at": "2026-11-25T08:00:00Z", "resolved_at": null
+}))]
 pub struct Ticket {
     #[serde(rename = "id")]
     pub ticket_id: Uuid,
     pub reseller_id: Uuid,
     pub subject: String,
+    #[schema(value_type = domain::support::SupportCategory)]
     pub category: String,
+    #[schema(value_type = domain::support::TicketStatus)]
     pub status: String,
     pub order_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
@@ -26,11 +33,16 @@ const TICKET_COLUMNS: &str =
     "ticket_id, reseller_id, subject, category, status, order_id, assignee_id, \
     created_at, updated_at, resolved_at";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c96", "ticket_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c95",
+    "author": "reseller", "admin_id": null, "body": "The customer was charged twice.", "created_at": "2026-11-25T08:00:00Z"
+}))]
 pub struct Message {
     #[serde(rename = "id")]
     pub message_id: Uuid,
     pub ticket_id: Uuid,
+    #[schema(value_type = domain::support::MessageAuthor)]
     pub author: String,
     pub admin_id: Option<Uuid>,
     pub body: String,

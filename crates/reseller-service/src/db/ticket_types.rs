@@ -5,7 +5,12 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92",
+    "name": "VIP", "unit_price_minor": 150000000, "currency": "IDR", "capacity": 200, "sold": 12, "available": 188,
+    "version": 3, "created_at": "2026-11-25T08:00:00Z", "updated_at": "2026-11-25T09:00:00Z"
+}))]
 pub struct TicketType {
     #[serde(rename = "id")]
     pub ticket_type_id: Uuid,

@@ -49,6 +49,21 @@ pub async fn issue_key(
 }
 
 /// `GET /v1/api-keys`.
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    tag = "accounts",
+    operation_id = "list_api_keys",
+    summary = "The caller's API keys (never the secret), oldest first.",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size: 1 to 500, 50 when absent.", minimum = 1, maximum = 500),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.", pattern = "^(?:[A-Za-z0-9_-]{22})?$")
+    ),
+    responses(
+        (status = 200, description = "A page of keys.", body = platform::pagination::Page<crate::db::api_keys::ApiKey>)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn list_api_keys(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -78,6 +93,24 @@ struct CreatedKey<'a> {
 }
 
 /// `POST /v1/api-keys`.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
+    tag = "accounts",
+    operation_id = "create_api_key",
+    summary = "Create an API key.",
+    description = "The secret is in this answer only. At most 20 active keys (409 `too_many_api_keys`).",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::NewApiKeyBody),
+    responses(
+        (status = 201, description = "The key with its secret.", body = super::schemas::CreatedKeyDoc),
+        (status = 409, description = "The reseller already has 20 active keys (`too_many_api_keys`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_api_key(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -119,6 +152,22 @@ pub async fn create_api_key(
 }
 
 /// `DELETE /v1/api-keys/{key_id}`: 204, also when it was already revoked.
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{key_id}",
+    tag = "accounts",
+    operation_id = "revoke_api_key",
+    summary = "Revoke an API key.",
+    description = "Effective on the next request; revoking a revoked key is also 204. The last active key cannot be revoked (409 `last_active_key`).",
+    params(
+        ("key_id" = Uuid, Path, description = "The key.")
+    ),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 409, description = "This is the last active key (`last_active_key`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     auth: AuthReseller,

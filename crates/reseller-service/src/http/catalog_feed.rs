@@ -17,6 +17,21 @@ use crate::{
 };
 
 /// Reads the feed.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/catalog-changes",
+    tag = "feeds",
+    operation_id = "read_catalog_changes",
+    summary = "Every create and change of a show or ticket type, in commit order.",
+    description = "Poll with `after=<next_cursor>`: no entry is missed or repeated.",
+    params(
+        super::schemas::FeedParams
+    ),
+    responses(
+        (status = 200, description = "A page of the feed.", body = platform::feed::FeedPage<crate::db::catalog_feed::Change>)
+    ),
+    security(("core_token" = []))
+)]
 pub async fn read_catalog_changes(
     State(state): State<AppState>,
     _caller: CoreCaller,

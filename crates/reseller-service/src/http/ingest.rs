@@ -120,6 +120,19 @@ fn record_metrics(outcome: &BatchOutcome, size: usize, started: std::time::Insta
 }
 
 /// Ingests one batch.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/sale-events/batch",
+    tag = "ingest",
+    operation_id = "ingest_sale_events",
+    summary = "Ingest a batch of sale events (contract section 4).",
+    description = "The body may be sent with `Content-Encoding: gzip` or `zstd` (10 MiB at most, before and after decompression). Each event is validated on its own; rejected events are quarantined and reported in `results`, the rest applied. A batch is idempotent per `event_id`. When the service is at its ingest capacity it sheds the batch at once with 503 and `Retry-After`.",
+    request_body(content = super::schemas::BatchDoc, description = "1 to 5000 events.", example = json!({"events": [{"event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99", "type": "order.paid", "occurred_at": "2026-11-25T08:00:00Z", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92", "order_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c94", "channel": "web", "currency": "IDR", "lines": [{"ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "quantity": 2, "unit_price_minor": 150000000}], "customer_ref": null}]})),
+    responses(
+        (status = 200, description = "The batch was committed; `results` lists the events not accepted.", body = crate::ingest::BatchOutcome)
+    ),
+    security(("ingest_token" = []))
+)]
 pub async fn ingest_sale_events(
     State(state): State<AppState>,
     _caller: IngestCaller,
@@ -228,14 +241,34 @@ pub async fn ingest_sale_events(
     Ok(Json(outcome))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuarantine {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
+    #[param(inline, value_type = Option<super::schemas::QuarantineStatus>)]
     status: Option<String>,
 }
 
 /// `GET /internal/v1/ingest/quarantine`: filter `status` (`open`, `replayed`).
+#[utoipa::path(
+    get,
+    path = "/internal/v1/ingest/quarantine",
+    tag = "internal",
+    operation_id = "list_quarantine",
+    summary = "Rejected events kept for review, oldest first.",
+    params(
+        ListQuarantine
+    ),
+    responses(
+        (status = 200, description = "A page of quarantined events.", body = platform::pagination::Page<crate::db::ingest::QuarantineEntry>)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn list_quarantine(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -267,11 +300,13 @@ pub async fn list_quarantine(
     })))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReplayOutcome {
     /// `accepted`, `duplicate`, `conflict` or `rejected`.
+    #[schema(value_type = super::schemas::EventOutcome)]
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
@@ -282,6 +317,22 @@ pub struct ReplayOutcome {
 /// through the ingest again. Accepted (or found already stored) closes the
 /// entry; still failing updates its reason. An entry already replayed is
 /// 409, so a replay applies an event at most once.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/ingest/quarantine/{quarantine_id}/replay",
+    tag = "internal",
+    operation_id = "replay_quarantined",
+    summary = "Run a quarantined event through the ingest again.",
+    description = "Accepted (or found already stored) closes the entry; still failing updates its reason. An entry already replayed is 409 `already_replayed`.",
+    params(
+        ("quarantine_id" = Uuid, Path, description = "The quarantine entry.")
+    ),
+    responses(
+        (status = 200, description = "What the replay did.", body = ReplayOutcome),
+        (status = 409, description = "The entry was already replayed (`already_replayed`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn replay_quarantined(
     State(state): State<AppState>,
     _caller: InternalCaller,

@@ -20,16 +20,38 @@ use crate::{
     ApiError, AppState,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListResellers {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
+    #[param(inline, value_type = Option<ResellerStatus>)]
     status: Option<String>,
+    /// Searches name, contact e-mail and legal name, case-insensitive.
+    #[param(max_length = 200)]
     q: Option<String>,
 }
 
 /// `GET /internal/v1/resellers`: filter `status`, search `q` (name, contact
 /// or legal name, case-insensitive).
+#[utoipa::path(
+    get,
+    path = "/internal/v1/resellers",
+    tag = "internal",
+    operation_id = "list_resellers",
+    summary = "Every reseller, oldest first.",
+    params(
+        ListResellers
+    ),
+    responses(
+        (status = 200, description = "A page of resellers.", body = platform::pagination::Page<crate::db::resellers::Reseller>)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn list_resellers(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -71,6 +93,20 @@ pub async fn list_resellers(
 }
 
 /// `GET /internal/v1/resellers/{reseller_id}`.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/resellers/{reseller_id}",
+    tag = "internal",
+    operation_id = "get_reseller",
+    summary = "One reseller.",
+    params(
+        ("reseller_id" = Uuid, Path, description = "The reseller.")
+    ),
+    responses(
+        (status = 200, description = "The reseller.", body = crate::db::resellers::Reseller)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn get_reseller(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -84,7 +120,7 @@ pub async fn get_reseller(
     Ok(Json(reseller))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ModerationOutcome {
     before: Reseller,
     after: Reseller,
@@ -122,6 +158,22 @@ async fn moderate(
 }
 
 /// `POST /internal/v1/resellers/{reseller_id}/approve`.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/resellers/{reseller_id}/approve",
+    tag = "internal",
+    operation_id = "approve_reseller",
+    summary = "Approve a pending reseller.",
+    description = "Only a `pending` reseller; else 409 `invalid_transition`. Answers the account before and after, for the audit log.",
+    params(
+        ("reseller_id" = Uuid, Path, description = "The reseller.")
+    ),
+    responses(
+        (status = 200, description = "The account before and after.", body = ModerationOutcome),
+        (status = 409, description = "Not allowed from the current status (`invalid_transition`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn approve_reseller(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -137,6 +189,23 @@ pub struct Suspension {
 }
 
 /// `POST /internal/v1/resellers/{reseller_id}/suspend` with a `reason`.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/resellers/{reseller_id}/suspend",
+    tag = "internal",
+    operation_id = "suspend_reseller",
+    summary = "Suspend a reseller.",
+    description = "A `pending` or `active` reseller; else 409 `invalid_transition`. Its API keys then get 403 `reseller_suspended`.",
+    params(
+        ("reseller_id" = Uuid, Path, description = "The reseller.")
+    ),
+    request_body(content = super::schemas::SuspensionBody),
+    responses(
+        (status = 200, description = "The account before and after.", body = ModerationOutcome),
+        (status = 409, description = "Not allowed from the current status (`invalid_transition`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn suspend_reseller(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -149,6 +218,22 @@ pub async fn suspend_reseller(
 }
 
 /// `POST /internal/v1/resellers/{reseller_id}/reactivate`.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/resellers/{reseller_id}/reactivate",
+    tag = "internal",
+    operation_id = "reactivate_reseller",
+    summary = "Reactivate a suspended reseller.",
+    description = "Only a `suspended` reseller; else 409 `invalid_transition`. Answers the account before and after, for the audit log.",
+    params(
+        ("reseller_id" = Uuid, Path, description = "The reseller.")
+    ),
+    responses(
+        (status = 200, description = "The account before and after.", body = ModerationOutcome),
+        (status = 409, description = "Not allowed from the current status (`invalid_transition`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn reactivate_reseller(
     State(state): State<AppState>,
     _caller: InternalCaller,

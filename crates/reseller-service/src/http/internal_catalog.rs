@@ -19,6 +19,21 @@ use crate::{
 
 /// `GET /internal/v1/resellers/{reseller_id}/orders/{order_id}`: 404 when
 /// the order is not that reseller's.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/resellers/{reseller_id}/orders/{order_id}",
+    tag = "internal",
+    operation_id = "get_reseller_order",
+    summary = "One order of a reseller, as the reseller reads it.",
+    params(
+        ("reseller_id" = Uuid, Path, description = "The reseller."),
+        ("order_id" = Uuid, Path, description = "The order.")
+    ),
+    responses(
+        (status = 200, description = "The order.", body = OrderDetail)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn get_reseller_order(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -32,16 +47,36 @@ pub async fn get_reseller_order(
     Ok(Json(detail))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListAllShows {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
     reseller_id: Option<Uuid>,
+    #[param(inline, value_type = Option<domain::catalog::ShowStatus>)]
     status: Option<String>,
 }
 
 /// `GET /internal/v1/shows`: every reseller's shows in creation order;
 /// filters `reseller_id`, `status`.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/shows",
+    tag = "internal",
+    operation_id = "list_all_shows",
+    summary = "Every reseller's shows, in creation order.",
+    params(
+        ListAllShows
+    ),
+    responses(
+        (status = 200, description = "A page of shows.", body = platform::pagination::Page<crate::db::shows::Show>)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn list_all_shows(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -69,6 +104,20 @@ pub async fn list_all_shows(
 }
 
 /// `GET /internal/v1/shows/{show_id}`.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/shows/{show_id}",
+    tag = "internal",
+    operation_id = "get_any_show",
+    summary = "Any reseller's show.",
+    params(
+        ("show_id" = Uuid, Path, description = "The show.")
+    ),
+    responses(
+        (status = 200, description = "The show.", body = crate::db::shows::Show)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn get_any_show(
     State(state): State<AppState>,
     _caller: InternalCaller,

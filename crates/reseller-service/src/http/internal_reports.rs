@@ -13,6 +13,21 @@ use crate::{
 };
 
 /// `GET /internal/v1/reports/sales-overview?from=&to=&tz=&reseller_id=`.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/reports/sales-overview",
+    tag = "internal",
+    operation_id = "sales_overview",
+    summary = "Daily sales of every reseller (or one), per currency.",
+    description = "Rules beyond the schema (400 naming the field): `from` before `to`, at most 366 days apart, `tz` a zone the database knows, at most 50000 rows.",
+    params(
+        super::schemas::OverviewParams
+    ),
+    responses(
+        (status = 200, description = "The overview.", body = crate::report::overview::Overview)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn sales_overview(
     State(state): State<AppState>,
     _caller: InternalCaller,

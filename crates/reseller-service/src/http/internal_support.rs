@@ -36,10 +36,16 @@ use crate::{
     ApiError, AppState,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQueue {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:A[A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
+    #[param(inline, value_type = Option<TicketStatus>)]
     status: Option<String>,
     assignee_id: Option<Uuid>,
     reseller_id: Option<Uuid>,
@@ -47,6 +53,20 @@ pub struct ListQueue {
 
 /// `GET /internal/v1/support-tickets`: oldest first; filters `status`,
 /// `assignee_id`, `reseller_id`.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/support-tickets",
+    tag = "internal",
+    operation_id = "list_ticket_queue",
+    summary = "Every reseller's tickets, oldest first.",
+    params(
+        ListQueue
+    ),
+    responses(
+        (status = 200, description = "A page of tickets.", body = platform::pagination::Page<crate::db::support_tickets::Ticket>)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn list_ticket_queue(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -79,6 +99,20 @@ async fn locked_ticket(tx: &mut Tx, ticket_id: Uuid) -> Result<Ticket, ApiError>
 }
 
 /// `GET /internal/v1/support-tickets/{ticket_id}`: with its conversation.
+#[utoipa::path(
+    get,
+    path = "/internal/v1/support-tickets/{ticket_id}",
+    tag = "internal",
+    operation_id = "get_ticket",
+    summary = "One ticket with its messages.",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket.")
+    ),
+    responses(
+        (status = 200, description = "The ticket.", body = TicketDetail)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn get_ticket(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -93,7 +127,7 @@ pub async fn get_ticket(
     Ok(Json(detail))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TicketChange {
     before: Ticket,
     after: Ticket,
@@ -114,6 +148,21 @@ pub struct Assignment {
 
 /// `POST /internal/v1/support-tickets/{ticket_id}/assign` with
 /// `{ "assignee_id": uuid | null }` (null unassigns).
+#[utoipa::path(
+    post,
+    path = "/internal/v1/support-tickets/{ticket_id}/assign",
+    tag = "internal",
+    operation_id = "assign_ticket",
+    summary = "Assign a ticket to an admin, or unassign it.",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket.")
+    ),
+    request_body(content = super::schemas::AssignmentBody),
+    responses(
+        (status = 200, description = "The ticket before and after.", body = TicketChange)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn assign_ticket(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -144,14 +193,33 @@ pub struct AdminMessageInput {
     body: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct PostedMessage {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PostedMessage {
     message: Message,
     ticket: Ticket,
 }
 
 /// `POST /internal/v1/support-tickets/{ticket_id}/messages`: 201 with the
 /// message and the ticket. Leaves the status alone.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/support-tickets/{ticket_id}/messages",
+    tag = "internal",
+    operation_id = "create_ticket_message",
+    summary = "Post a message from the platform or an admin.",
+    description = "It does not reopen a resolved ticket. At most 500 messages per ticket (409 `too_many_messages`).",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::AdminMessageBody),
+    responses(
+        (status = 201, description = "The message and the ticket.", body = PostedMessage),
+        (status = 409, description = "The ticket has 500 messages (`too_many_messages`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn create_ticket_message(
     State(state): State<AppState>,
     _caller: InternalCaller,
@@ -196,6 +264,23 @@ pub struct Resolution {
 /// `POST /internal/v1/support-tickets/{ticket_id}/resolve` with `{}` (or no
 /// body) or `{ "note": "..." }`: 409 `invalid_transition` when already
 /// resolved.
+#[utoipa::path(
+    post,
+    path = "/internal/v1/support-tickets/{ticket_id}/resolve",
+    tag = "internal",
+    operation_id = "resolve_ticket",
+    summary = "Resolve an open ticket, optionally with a note.",
+    description = "An already resolved ticket is 409 `invalid_transition`. The body may be empty.",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket.")
+    ),
+    request_body(content = super::schemas::ResolutionBody, description = "Optional: an empty body resolves without a note."),
+    responses(
+        (status = 200, description = "The ticket before and after.", body = TicketChange),
+        (status = 409, description = "The ticket is already resolved (`invalid_transition`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("internal_token" = []))
+)]
 pub async fn resolve_ticket(
     State(state): State<AppState>,
     _caller: InternalCaller,

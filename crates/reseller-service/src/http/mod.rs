@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod orders;
 pub mod reports;
 pub mod resellers;
+pub mod schemas;
 pub mod shows;
 pub mod support;
 pub mod support_tickets;

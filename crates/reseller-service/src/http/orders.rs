@@ -38,13 +38,21 @@ const STATUSES: [&str; 6] = [
     "expired",
 ];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListOrders {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:A[A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
     show_id: Option<Uuid>,
+    #[param(inline, value_type = Option<super::schemas::OrderStatus>)]
     status: Option<String>,
+    /// Orders created at or after this instant.
     created_from: Option<DateTime<Utc>>,
+    /// Orders created before this instant; after `created_from`.
     created_to: Option<DateTime<Utc>>,
 }
 
@@ -53,6 +61,21 @@ fn encode_cursor(o: &Order) -> Vec<u8> {
 }
 
 /// `GET /v1/orders`.
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    tag = "orders",
+    operation_id = "list_orders",
+    summary = "The caller's orders, newest first.",
+    description = "With `Accept: text/csv`, every order matching the filters (no page limit) as CSV. `created_from` must be before `created_to` (400 `reversed_range`).",
+    params(
+        ListOrders
+    ),
+    responses(
+        (status = 200, description = "A page of orders, or all of them as CSV.", content((platform::pagination::Page<crate::db::orders::Order> = "application/json"), (String = "text/csv", example = json!("id,show_id,channel,currency,status,tickets,gross_minor,refunded_tickets,refunded_minor,net_minor,created_at,paid_at,first_event_at,last_event_at,event_count\r\n"))))
+    ),
+    security(("api_key" = []))
+)]
 pub async fn list_orders(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -157,7 +180,19 @@ fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Respon
     )
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c94", "show_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c92",
+    "channel": "web", "currency": "IDR", "status": "paid", "tickets": 2, "gross_minor": 300000000,
+    "refunded_tickets": 0, "refunded_minor": 0, "net_minor": 300000000, "created_at": "2026-11-25T07:58:00Z",
+    "paid_at": "2026-11-25T08:00:00Z", "first_event_at": "2026-11-25T07:58:00Z", "last_event_at": "2026-11-25T08:00:00Z",
+    "event_count": 2,
+    "lines": [{"ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "unit_price_minor": 150000000, "quantity": 2,
+        "refunded_quantity": 0, "amount_minor": 300000000, "refunded_minor": 0}],
+    "events": [{"event_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c99", "type": "order.paid", "occurred_at": "2026-11-25T08:00:00Z",
+        "received_at": "2026-11-25T08:00:01Z", "channel": "web", "currency": "IDR",
+        "lines": [{"ticket_type_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c93", "quantity": 2, "unit_price_minor": 150000000}]}]
+}))]
 pub struct OrderDetail {
     #[serde(flatten)]
     order: Order,
@@ -188,6 +223,20 @@ impl OrderDetail {
 }
 
 /// `GET /v1/orders/{order_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{order_id}",
+    tag = "orders",
+    operation_id = "get_order",
+    summary = "One order with its lines and event history (oldest first).",
+    params(
+        ("order_id" = Uuid, Path, description = "The order.")
+    ),
+    responses(
+        (status = 200, description = "The order.", body = OrderDetail)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_order(
     State(state): State<AppState>,
     auth: AuthReseller,

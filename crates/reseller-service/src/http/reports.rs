@@ -24,7 +24,9 @@ use crate::{
     ApiError, AppState,
 };
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"rows": [{"bucket_start": "2026-11-25T00:00:00+07:00", "currency": "IDR", "paid_orders": 3, "tickets_sold": 5, "gross_minor": 750000000, "refunded_tickets": 1, "refunded_minor": 150000000, "net_minor": 600000000}],
+    "totals": [{"currency": "IDR", "paid_orders": 3, "tickets_sold": 5, "gross_minor": 750000000, "refunded_tickets": 1, "refunded_minor": 150000000, "net_minor": 600000000}]}))]
 pub struct SalesReport {
     rows: Vec<RowJson>,
     /// One per currency.
@@ -57,6 +59,21 @@ async fn spec_and_rows(
 }
 
 /// `GET /v1/reports/sales`.
+#[utoipa::path(
+    get,
+    path = "/v1/reports/sales",
+    tag = "reports",
+    operation_id = "sales_report",
+    summary = "The sales report (contract section 5).",
+    description = "Rules beyond the schema (400 naming the field): `from` before `to`; the range at most 31 days for `15m`, 93 for `hour`, 1100 for `day`, 7320 otherwise; `tz` a zone the database knows; a date or instant that exists. With `Accept: text/csv`, the same rows as CSV.",
+    params(
+        super::schemas::SalesReportParams
+    ),
+    responses(
+        (status = 200, description = "The report.", content((SalesReport = "application/json"), (String = "text/csv", example = json!("bucket_start,currency,paid_orders,tickets_sold,gross_minor,refunded_tickets,refunded_minor,net_minor\r\n"))))
+    ),
+    security(("api_key" = []))
+)]
 pub async fn sales_report(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -98,6 +115,21 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
 
 /// `GET /v1/reports/sales/chart.svg`: gross and net over time, one pair of
 /// lines per currency and group.
+#[utoipa::path(
+    get,
+    path = "/v1/reports/sales/chart.svg",
+    tag = "reports",
+    operation_id = "sales_chart",
+    summary = "Gross and net sales over time as an SVG chart.",
+    description = "The report's query and rules; `granularity` cannot be `none`.",
+    params(
+        super::schemas::SalesChartParams
+    ),
+    responses(
+        (status = 200, description = "The chart.", content((String = "image/svg+xml")))
+    ),
+    security(("api_key" = []))
+)]
 pub async fn sales_chart(
     State(state): State<AppState>,
     auth: AuthReseller,

@@ -28,6 +28,24 @@ struct Registered<'a> {
 
 /// `POST /v1/resellers`: a new reseller, `pending` until an admin approves
 /// it, with its first API key.
+#[utoipa::path(
+    post,
+    path = "/v1/resellers",
+    tag = "accounts",
+    operation_id = "register_reseller",
+    summary = "Register a reseller.",
+    description = "A new reseller starts `pending` (it may set up shows, not publish them) until an admin approves it. The answer holds its first API key, shown only here. Rate-limited per client address.",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::RegistrationBody, description = "The reseller and its billing details."),
+    responses(
+        (status = 201, description = "Registered.", body = super::schemas::RegisteredDoc, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update."))),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 429, description = "Too many registrations from this address (`rate_limited`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc, headers(("Retry-After" = String, description = "Seconds to wait.")))
+    ),
+    security(())
+)]
 pub async fn register_reseller(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -71,6 +89,17 @@ pub async fn register_reseller(
 }
 
 /// `GET /v1/me`.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "accounts",
+    operation_id = "get_me",
+    summary = "The caller's account, billing included.",
+    responses(
+        (status = 200, description = "The account.", body = crate::db::resellers::Reseller, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update.")))
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_me(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -93,6 +122,23 @@ pub struct AccountPatch {
 }
 
 /// `PATCH /v1/me`.
+#[utoipa::path(
+    patch,
+    path = "/v1/me",
+    tag = "accounts",
+    operation_id = "update_me",
+    summary = "Change the caller's account.",
+    description = "Any subset of `name`, `contact_email` and `billing` (replaced as a whole).",
+    params(
+        ("If-Match" = Option<String>, Header, description = "The `ETag` this change is based on, e.g. `\"3\"`; absent or `*` for no precondition. Another version answers 412.", pattern = r#"^(?:\*|(?:W/)*"*[+-]?[0-9]{1,18}"*)$"#)
+    ),
+    request_body(content = super::schemas::AccountPatchBody, description = "The fields to change."),
+    responses(
+        (status = 200, description = "The changed account.", body = crate::db::resellers::Reseller, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update."))),
+        (status = 412, description = "`If-Match` names another version than the current one (`version_mismatch`); read the resource again.", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn update_me(
     State(state): State<AppState>,
     auth: AuthReseller,

@@ -145,6 +145,24 @@ fn merge(
 }
 
 /// `POST /v1/shows`.
+#[utoipa::path(
+    post,
+    path = "/v1/shows",
+    tag = "catalog",
+    operation_id = "create_show",
+    summary = "Create a show.",
+    description = "Rules beyond the schema (400 naming the field): `sales_start_at` before `sales_end_at`, `sales_end_at` not after `starts_at`, `starts_at` in the future and within five years. Publishing needs an approved reseller (403 `reseller_pending`). At most 10000 shows (409 `too_many_shows`).",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::NewShowBody),
+    responses(
+        (status = 201, description = "The show.", body = crate::db::shows::Show, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update."))),
+        (status = 409, description = "The reseller has 10000 shows (`too_many_shows`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_show(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -204,10 +222,16 @@ pub async fn create_show(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListShows {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
+    #[param(inline, value_type = Option<domain::catalog::ShowStatus>)]
     status: Option<String>,
 }
 
@@ -224,6 +248,20 @@ pub fn check_status_filter(raw: &Option<String>) -> Result<(), ApiError> {
 }
 
 /// `GET /v1/shows`, in creation order; filter `status`.
+#[utoipa::path(
+    get,
+    path = "/v1/shows",
+    tag = "catalog",
+    operation_id = "list_shows",
+    summary = "The caller's shows, in creation order.",
+    params(
+        ListShows
+    ),
+    responses(
+        (status = 200, description = "A page of shows.", body = platform::pagination::Page<crate::db::shows::Show>)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn list_shows(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -251,6 +289,20 @@ pub async fn list_shows(
 }
 
 /// `GET /v1/shows/{show_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}",
+    tag = "catalog",
+    operation_id = "get_show",
+    summary = "One of the caller's shows.",
+    params(
+        ("show_id" = Uuid, Path, description = "The show.")
+    ),
+    responses(
+        (status = 200, description = "The show.", body = crate::db::shows::Show, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update.")))
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_show(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -265,6 +317,25 @@ pub async fn get_show(
 }
 
 /// `PATCH /v1/shows/{show_id}`.
+#[utoipa::path(
+    patch,
+    path = "/v1/shows/{show_id}",
+    tag = "catalog",
+    operation_id = "update_show",
+    summary = "Change a show.",
+    description = "The schedule rules of a create apply to the result (400); status moves: draft to published or cancelled, published to cancelled (else 409 `invalid_status_change`); publishing needs an approved reseller (403 `reseller_pending`).",
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` this change is based on, e.g. `\"3\"`; absent or `*` for no precondition. Another version answers 412.", pattern = r#"^(?:\*|(?:W/)*"*[+-]?[0-9]{1,18}"*)$"#)
+    ),
+    request_body(content = super::schemas::ShowPatchBody),
+    responses(
+        (status = 200, description = "The changed show.", body = crate::db::shows::Show, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update."))),
+        (status = 409, description = "The status cannot move this way (`invalid_status_change`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 412, description = "`If-Match` names another version than the current one (`version_mismatch`); read the resource again.", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn update_show(
     State(state): State<AppState>,
     auth: AuthReseller,

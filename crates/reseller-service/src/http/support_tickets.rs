@@ -39,7 +39,16 @@ pub const MAX_TICKETS_PER_RESELLER: i64 = 10_000;
 pub const MAX_MESSAGES_PER_TICKET: i64 = 500;
 
 /// A ticket with its whole conversation, oldest message first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c95", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90",
+    "subject": "Refund for a double charge", "category": "refund", "status": "open", "order_id": null, "assignee_id": null,
+    "created_at": "2026-11-25T08:00:00Z", "updated_at": "2026-11-25T08:00:00Z", "resolved_at": null,
+    "messages": [{
+    "id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c96", "ticket_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c95",
+    "author": "reseller", "admin_id": null, "body": "The customer was charged twice.", "created_at": "2026-11-25T08:00:00Z"
+    }]
+}))]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: Ticket,
@@ -127,6 +136,24 @@ fn required(v: &mut Violations, field: &str, value: &Option<String>) -> Option<S
 }
 
 /// `POST /v1/support-tickets`: 201 with the ticket and its first message.
+#[utoipa::path(
+    post,
+    path = "/v1/support-tickets",
+    tag = "support",
+    operation_id = "create_support_ticket",
+    summary = "Open a support ticket with its first message.",
+    description = "`order_id`, when given, must be one of the caller's orders (400 `unknown_order`). At most 10000 tickets (409 `too_many_tickets`).",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::NewTicketBody),
+    responses(
+        (status = 201, description = "The ticket with its messages.", body = TicketDetail),
+        (status = 409, description = "The reseller has 10000 tickets (`too_many_tickets`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_support_ticket(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -196,15 +223,35 @@ pub async fn create_support_ticket(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListTickets {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:A[A-Za-z0-9_-]{31})?$")]
     cursor: Option<String>,
+    #[param(inline, value_type = Option<TicketStatus>)]
     status: Option<String>,
 }
 
 /// `GET /v1/support-tickets`: newest first, without messages; filter
 /// `status`.
+#[utoipa::path(
+    get,
+    path = "/v1/support-tickets",
+    tag = "support",
+    operation_id = "list_support_tickets",
+    summary = "The caller's support tickets, newest first.",
+    params(
+        ListTickets
+    ),
+    responses(
+        (status = 200, description = "A page of tickets.", body = platform::pagination::Page<crate::db::support_tickets::Ticket>)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn list_support_tickets(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -231,6 +278,20 @@ pub async fn list_support_tickets(
 }
 
 /// `GET /v1/support-tickets/{ticket_id}`: the ticket and its conversation.
+#[utoipa::path(
+    get,
+    path = "/v1/support-tickets/{ticket_id}",
+    tag = "support",
+    operation_id = "get_support_ticket",
+    summary = "One ticket with its messages.",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket.")
+    ),
+    responses(
+        (status = 200, description = "The ticket.", body = TicketDetail)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_support_ticket(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -261,6 +322,25 @@ pub fn parse_message_body(raw: &Option<String>) -> Result<String, ApiError> {
 
 /// `POST /v1/support-tickets/{ticket_id}/messages`: 201 with the message;
 /// a message on a resolved ticket reopens it.
+#[utoipa::path(
+    post,
+    path = "/v1/support-tickets/{ticket_id}/messages",
+    tag = "support",
+    operation_id = "create_support_message",
+    summary = "Add a message to a ticket; it reopens a resolved ticket.",
+    description = "At most 500 messages per ticket (409 `too_many_messages`).",
+    params(
+        ("ticket_id" = Uuid, Path, description = "The ticket."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::MessageBody),
+    responses(
+        (status = 201, description = "The message.", body = crate::db::support_tickets::Message),
+        (status = 409, description = "The ticket has 500 messages (`too_many_messages`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_support_message(
     State(state): State<AppState>,
     auth: AuthReseller,

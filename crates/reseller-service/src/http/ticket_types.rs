@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     auth::AuthReseller,
-    support::{versioned, Idempotent, IfMatch},
+    support::{versioned, whole_number, Idempotent, IfMatch},
 };
 use crate::{
     db::{
@@ -33,8 +33,10 @@ pub const MAX_TICKET_TYPES_PER_SHOW: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct TicketTypeInput {
     name: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
     unit_price_minor: Option<i64>,
     currency: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
     capacity: Option<i64>,
 }
 
@@ -102,6 +104,25 @@ fn merge(t: &mut TicketType, input: &TicketTypeInput, creating: bool) -> Result<
 }
 
 /// `POST /v1/shows/{show_id}/ticket-types`.
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/ticket-types",
+    tag = "catalog",
+    operation_id = "create_ticket_type",
+    summary = "Add a ticket type to a show.",
+    description = "Not on a cancelled show (409 `show_cancelled`); at most 100 per show (409 `too_many_ticket_types`).",
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: the same key with the same body within 24 hours answers the first response again; with another body, 422 `idempotency_key_reused`.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")
+    ),
+    request_body(content = super::schemas::NewTicketTypeBody),
+    responses(
+        (status = 201, description = "The ticket type.", body = crate::db::ticket_types::TicketType, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update."))),
+        (status = 409, description = "The show is cancelled (`show_cancelled`) or has 100 ticket types (`too_many_ticket_types`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 422, description = "The Idempotency-Key was already used with another body (`idempotency_key_reused`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_ticket_type(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -175,13 +196,33 @@ pub async fn create_ticket_type(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListTicketTypes {
+    /// Page size: 1 to 500, 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{22})?$")]
     cursor: Option<String>,
 }
 
 /// `GET /v1/shows/{show_id}/ticket-types`.
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/ticket-types",
+    tag = "catalog",
+    operation_id = "list_ticket_types",
+    summary = "The ticket types of a show, in creation order.",
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ListTicketTypes
+    ),
+    responses(
+        (status = 200, description = "A page of ticket types.", body = platform::pagination::Page<crate::db::ticket_types::TicketType>)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn list_ticket_types(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -212,6 +253,21 @@ pub async fn list_ticket_types(
 }
 
 /// `GET /v1/shows/{show_id}/ticket-types/{ticket_type_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/ticket-types/{ticket_type_id}",
+    tag = "catalog",
+    operation_id = "get_ticket_type",
+    summary = "One ticket type.",
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("ticket_type_id" = Uuid, Path, description = "The ticket type.")
+    ),
+    responses(
+        (status = 200, description = "The ticket type.", body = crate::db::ticket_types::TicketType, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update.")))
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_ticket_type(
     State(state): State<AppState>,
     auth: AuthReseller,
@@ -226,6 +282,26 @@ pub async fn get_ticket_type(
 }
 
 /// `PATCH /v1/shows/{show_id}/ticket-types/{ticket_type_id}`.
+#[utoipa::path(
+    patch,
+    path = "/v1/shows/{show_id}/ticket-types/{ticket_type_id}",
+    tag = "catalog",
+    operation_id = "update_ticket_type",
+    summary = "Change a ticket type.",
+    description = "Capacity never below `sold` (409 `capacity_below_sold`); the currency is fixed once tickets are sold (409 `currency_locked`).",
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("ticket_type_id" = Uuid, Path, description = "The ticket type."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` this change is based on, e.g. `\"3\"`; absent or `*` for no precondition. Another version answers 412.", pattern = r#"^(?:\*|(?:W/)*"*[+-]?[0-9]{1,18}"*)$"#)
+    ),
+    request_body(content = super::schemas::TicketTypePatchBody),
+    responses(
+        (status = 200, description = "The changed ticket type.", body = crate::db::ticket_types::TicketType, headers(("ETag" = String, description = "The version, e.g. `\"3\"`; send it as `If-Match` to update."))),
+        (status = 409, description = "Capacity below what is sold (`capacity_below_sold`) or the currency of a sold ticket type (`currency_locked`).", content_type = "application/problem+json", body = super::schemas::ProblemDoc),
+        (status = 412, description = "`If-Match` names another version than the current one (`version_mismatch`); read the resource again.", content_type = "application/problem+json", body = super::schemas::ProblemDoc)
+    ),
+    security(("api_key" = []))
+)]
 pub async fn update_ticket_type(
     State(state): State<AppState>,
     auth: AuthReseller,

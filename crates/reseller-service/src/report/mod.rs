@@ -667,9 +667,12 @@ impl ReportRow {
 }
 
 /// A row as answered in JSON: keys not asked for are absent.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RowJson {
+    /// RFC 3339 with the offset of `tz` at that instant; absent with
+    /// `granularity=none` and in totals.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, value_type = String)]
     pub bucket_start: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub show_id: Option<Uuid>,

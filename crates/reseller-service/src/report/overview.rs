@@ -142,7 +142,7 @@ impl OverviewSpec {
 }
 
 /// One local day of one reseller in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OverviewRow {
     pub day: NaiveDate,
     pub reseller_id: Uuid,
@@ -152,7 +152,7 @@ pub struct OverviewRow {
 }
 
 /// The figures of a row or a total, with their currency.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Figures {
     pub currency: String,
     pub paid_orders: i64,
@@ -176,7 +176,13 @@ impl Figures {
 }
 
 /// The answer: `rows`, and `totals` with one entry per currency.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "rows": [{"day": "2026-11-25", "reseller_id": "0193a5c0-7d2e-7c1a-9e4b-3f1d2a6b8c90", "currency": "IDR", "paid_orders": 3,
+        "tickets_sold": 5, "gross_minor": 750000000, "refunded_tickets": 1, "refunded_minor": 150000000, "net_minor": 600000000}],
+    "totals": [{"currency": "IDR", "paid_orders": 3, "tickets_sold": 5, "gross_minor": 750000000, "refunded_tickets": 1,
+        "refunded_minor": 150000000, "net_minor": 600000000}]
+}))]
 pub struct Overview {
     pub rows: Vec<OverviewRow>,
     pub totals: Vec<Figures>,

@@ -349,3 +349,67 @@ async fn keyset_pagination_is_stable_while_rows_are_inserted() {
 fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// Fuzzer finding: `"capacity": 200.0` is an integer to JSON Schema (and so
+/// to clients generating from the document) but was refused with 422.
+#[tokio::test]
+async fn whole_numbers_written_with_a_fraction_are_integers() {
+    let app = TestApp::spawn().await;
+    let r = app.register("Floats").await;
+    let show_id = app.create_show(&r, "Floats").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/shows/{show_id}/ticket-types");
+    let created = app
+        .call(TestRequest::post(&path).bearer(&r.key).json(
+            &json!({ "name": "VIP", "unit_price_minor": 150000.0, "currency": "IDR", "capacity": 200.0 }),
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["capacity"], 200);
+    assert_eq!(created.json()["unit_price_minor"], 150000);
+
+    for capacity in [json!(1.5), json!("200"), json!(1e19)] {
+        let problem = app
+            .call(TestRequest::post(&path).bearer(&r.key).json(
+                &json!({ "name": "VIP", "unit_price_minor": 1, "currency": "IDR", "capacity": capacity }),
+            ))
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(problem["errors"][0]["field"], "capacity", "{capacity}");
+    }
+}
+
+/// Fuzzer finding: a name of 100 characters padded with white space was
+/// accepted (the limit applied after trimming), though the document's
+/// `maxLength` counts what is sent. The limit now counts the padding too.
+#[tokio::test]
+async fn a_length_limit_counts_the_white_space_around_the_text() {
+    let app = TestApp::spawn().await;
+    let r = app.register("Padding").await;
+    let show_id = app.create_show(&r, "Padding").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/shows/{show_id}/ticket-types");
+    let ticket_type = |name: String| json!({ "name": name, "unit_price_minor": 1, "currency": "IDR", "capacity": 1 });
+    let problem = app
+        .call(
+            TestRequest::post(&path)
+                .bearer(&r.key)
+                .json(&ticket_type(format!("\u{85}{}", "x".repeat(100)))),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(problem["errors"][0]["code"], "too_long");
+    let created = app
+        .call(
+            TestRequest::post(&path)
+                .bearer(&r.key)
+                .json(&ticket_type(format!(" {} ", "x".repeat(98)))),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["name"], "x".repeat(98));
+}

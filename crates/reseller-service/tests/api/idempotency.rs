@@ -32,6 +32,9 @@ async fn a_replayed_create_returns_the_first_response_and_creates_once() {
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json(), first.json());
+    // Fuzzer finding: the replay had lost the ETag the first answer had.
+    assert_eq!(first.header("etag"), Some("\"1\""));
+    assert_eq!(again.header("etag"), first.header("etag"));
     let list = app
         .call(TestRequest::get("/v1/shows").bearer(&r.key))
         .await
@@ -127,6 +130,8 @@ async fn a_replayed_registration_returns_the_same_account_and_key() {
         .await;
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(again.json(), first.json());
+    assert_eq!(first.header("etag"), Some("\"1\""));
+    assert_eq!(again.header("etag"), first.header("etag"));
     let mut conn = app.db.superuser_connection().await;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM reseller.resellers")
         .fetch_one(&mut conn)

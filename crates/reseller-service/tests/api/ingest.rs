@@ -546,3 +546,37 @@ async fn a_duplicate_storm_from_concurrent_senders_stores_each_event_once() {
     assert_eq!(stored, rows);
     assert!(stored as usize <= distinct);
 }
+
+/// Fuzzer finding: NUL in an event answered 500 (PostgreSQL `text` and
+/// `jsonb` cannot hold it). A NUL in `customer_ref` is now a rejection, and
+/// an event kept in quarantine has its NULs replaced by U+FFFD.
+#[tokio::test]
+async fn events_with_nul_characters_are_rejected_and_quarantined_not_a_500() {
+    let app = TestApp::spawn().await;
+    let c = catalog(&app, "Nul").await;
+    let mut with_nul_ref = event(&c, "order.created", &Uuid::new_v4().to_string(), 1);
+    with_nul_ref["customer_ref"] = json!("cust\u{0}1");
+    let garbage = json!({ "k\u{0}": ["a\u{0}b", { "\u{0}": "\u{0}" }] });
+    let response = post_batch(&app, &[with_nul_ref, garbage]).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let body = response.json();
+    assert_eq!(counts(&body), (2, 0, 0, 0, 2));
+    assert_eq!(body["results"][0]["code"], "invalid_customer_ref");
+
+    let quarantine = app
+        .call(
+            TestRequest::get("/internal/v1/ingest/quarantine?status=open").bearer(tokens::INTERNAL),
+        )
+        .await
+        .json();
+    let kept: Vec<&Value> = quarantine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| &q["event"])
+        .collect();
+    assert!(kept.contains(&&json!({ "k\u{FFFD}": ["a\u{FFFD}b", { "\u{FFFD}": "\u{FFFD}" }] })));
+    assert!(kept
+        .iter()
+        .any(|e| e["customer_ref"] == json!("cust\u{FFFD}1")));
+}

@@ -58,3 +58,22 @@ async fn the_service_serves_its_document_and_docs_page() {
         "the page must load nothing from elsewhere"
     );
 }
+
+/// Fuzzer finding: optional headers were documented as nullable, so a
+/// client generating from the document sent `If-Match: null`.
+#[test]
+fn no_parameter_is_nullable() {
+    let doc = document();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = parameter["schema"].to_string();
+                assert!(
+                    !schema.contains("\"null\""),
+                    "{method} {path} {}: {schema}",
+                    parameter["name"]
+                );
+            }
+        }
+    }
+}
