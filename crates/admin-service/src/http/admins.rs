@@ -4,6 +4,8 @@
 
 use axum::{extract::State, response::Response, Json};
 use domain::{admin::AdminRole, text::EmailAddress};
+use platform::http::extract::AppJson;
+use platform::idempotency::CreateRequest;
 use platform::{
     http::extract::{AppPath, AppQuery},
     idempotency::Idempotent,
@@ -14,7 +16,6 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, OwnerRole},
-    body::{ObjectCreate, ObjectJson},
     schemas::{IdPageParams, IdempotencyKeyHeader, ProblemSchema},
 };
 use crate::{
@@ -101,7 +102,7 @@ pub fn parse_credentials(email: &str, password: &str) -> Result<EmailAddress, Ap
 pub async fn create_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
-    ObjectCreate(request): ObjectCreate<NewAdmin>,
+    request: CreateRequest<NewAdmin>,
 ) -> Result<Response, ApiError> {
     let idempotent = Idempotent {
         store: db::IDEMPOTENCY,
@@ -172,7 +173,7 @@ pub async fn update_admin(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(admin_id): AppPath<Uuid>,
-    ObjectJson(body): ObjectJson<AdminChange>,
+    AppJson(body): AppJson<AdminChange>,
 ) -> Result<Json<AdminRecord>, ApiError> {
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let mut tx = state.db.begin().await?;

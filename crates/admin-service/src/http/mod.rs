@@ -6,7 +6,6 @@
 pub mod admins;
 pub mod audit_log;
 pub mod auth;
-pub mod body;
 pub mod openapi;
 pub mod overview;
 pub mod quarantine;

@@ -11,6 +11,8 @@
 use axum::{extract::State, response::Response, Json};
 use chrono::Utc;
 use domain::admin::{RefundLedger, RefundRefusal};
+use platform::http::extract::AppJson;
+use platform::idempotency::CreateRequest;
 use platform::{
     http::extract::{AppPath, AppQuery},
     idempotency::Idempotent,
@@ -22,7 +24,6 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, CoreCaller, SupportRole},
-    body::{ObjectCreate, ObjectJson},
     schemas::{IdempotencyKeyHeader, ProblemSchema, RefundStatus},
 };
 use crate::{
@@ -47,7 +48,7 @@ pub struct NewRefund {
     /// In the order's currency's minor units; absent or null for all that
     /// is left (paid, less what is refunded or requested). At most that.
     #[schema(minimum = 1)]
-    #[serde(default, deserialize_with = "super::body::whole_number")]
+    #[serde(default, deserialize_with = "platform::http::extract::whole_number")]
     amount_minor: Option<i64>,
 }
 
@@ -83,7 +84,7 @@ pub async fn request_refund(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    ObjectCreate(request): ObjectCreate<NewRefund>,
+    request: CreateRequest<NewRefund>,
 ) -> Result<Response, ApiError> {
     let idempotent = Idempotent {
         store: db::IDEMPOTENCY,
@@ -381,7 +382,7 @@ pub async fn fail_refund_request(
     State(state): State<AppState>,
     core: CoreCaller,
     AppPath(refund_id): AppPath<Uuid>,
-    ObjectJson(body): ObjectJson<Failure>,
+    AppJson(body): AppJson<Failure>,
 ) -> Result<Json<RefundRequest>, ApiError> {
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;

@@ -4,6 +4,7 @@
 //! reseller's keys are refused by reseller-service on their next request.
 
 use axum::{extract::State, Json};
+use platform::http::extract::AppJson;
 use platform::http::extract::{AppPath, AppQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,7 +12,6 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    body::ObjectJson,
     schemas::{ProblemSchema, Reseller, ResellerPage, ResellerStatus},
 };
 use crate::{
@@ -183,7 +183,7 @@ pub async fn suspend_reseller(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(reseller_id): AppPath<Uuid>,
-    ObjectJson(body): ObjectJson<Suspension>,
+    AppJson(body): AppJson<Suspension>,
 ) -> Result<Json<Value>, ApiError> {
     let reason = domain::text::bounded(&body.reason, 1, 500)
         .map_err(|(code, message)| ApiError::invalid("reason", code, message))?;

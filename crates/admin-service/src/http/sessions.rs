@@ -9,12 +9,12 @@
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
+use platform::http::extract::AppJson;
 use platform::{http::extract::ClientAddr, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::{
     auth::{new_token, token_hash, Admin, AnyRole},
-    body::ObjectJson,
     schemas::ProblemSchema,
 };
 use crate::{
@@ -77,7 +77,7 @@ pub struct LoginResponse {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
-    ObjectJson(body): ObjectJson<Login>,
+    AppJson(body): AppJson<Login>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     // No control characters: the address is recorded with a failed attempt,
     // and the database refuses some of them.

@@ -5,6 +5,7 @@
 
 use axum::{extract::State, Json};
 use domain::admin::TrafficLevel;
+use platform::http::extract::AppJson;
 use platform::http::extract::{AppPath, AppQuery};
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,7 +13,6 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    body::ObjectJson,
     schemas::{ProblemSchema, ShowPage},
 };
 use crate::{
@@ -95,7 +95,7 @@ pub struct TrafficMark {
     level: String,
     /// Requests per second expected at the peak, 0 to 10,000,000.
     #[schema(minimum = 0, maximum = 10_000_000)]
-    #[serde(default, deserialize_with = "super::body::whole_number")]
+    #[serde(default, deserialize_with = "platform::http::extract::whole_number")]
     expected_peak_rps: Option<i64>,
     #[schema(schema_with = super::schemas::traffic_note)]
     note: Option<String>,
@@ -121,7 +121,7 @@ pub async fn mark_show_traffic(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(show_id): AppPath<Uuid>,
-    ObjectJson(body): ObjectJson<TrafficMark>,
+    AppJson(body): AppJson<TrafficMark>,
 ) -> Result<Json<Designation>, ApiError> {
     let level = TrafficLevel::parse(&body.level).ok_or_else(|| {
         ApiError::invalid(

@@ -4,6 +4,7 @@
 //! detail here also lists its forced refunds, which live in admin-service.
 
 use axum::{body::Bytes, extract::State, http::StatusCode, Json};
+use platform::http::extract::AppJson;
 use platform::http::extract::{parse_json, AppPath, AppQuery};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -11,7 +12,6 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, SupportRole},
-    body::ObjectJson,
     schemas::{ProblemSchema, Ticket, TicketDetail, TicketMessage, TicketPage, TicketStatus},
 };
 use crate::{
@@ -135,7 +135,7 @@ pub async fn assign_ticket(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    ObjectJson(body): ObjectJson<Assignment>,
+    AppJson(body): AppJson<Assignment>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(assignee) = body.assignee_id {
         let mut conn = state.db.acquire().await?;
@@ -195,7 +195,7 @@ pub async fn reply_to_ticket(
     State(state): State<AppState>,
     admin: Admin<SupportRole>,
     AppPath(ticket_id): AppPath<Uuid>,
-    ObjectJson(reply): ObjectJson<Reply>,
+    AppJson(reply): AppJson<Reply>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = domain::text::bounded(&reply.body, 1, 10_000)
         .map_err(|(code, message)| ApiError::invalid("body", code, message))?;
@@ -256,7 +256,6 @@ pub async fn resolve_ticket(
         Resolution::default()
     } else {
         let resolution = parse_json(&body)?;
-        super::body::require_object(&body)?;
         resolution
     };
     let note = resolution

@@ -57,9 +57,23 @@ fn is_json(headers: &HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
-/// Parses a JSON document: 400 `invalid_json` when it is not JSON, 422
-/// `validation_failed` naming the field when it does not fit `T`.
+/// Parses a JSON object: 400 `invalid_json` when it is not JSON, 422
+/// `validation_failed` naming the field when it does not fit `T`, and 422
+/// when it is JSON but not an object (serde would otherwise read a struct
+/// from its sequence form too, so `["a", 1]` could pass for `{ "x", "y" }`;
+/// every body of these APIs is an object).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return Err(json_problem(".", error));
+        }
+        return Err(Problem::validation(vec![FieldError::new(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        )]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
@@ -67,6 +81,32 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     })?;
     deserializer.end().map_err(|e| json_problem(".", e))?;
     Ok(value)
+}
+
+/// `Option<i64>` from a JSON number that is whole: `12` or `12.0` (JSON
+/// Schema's `integer` admits both, so a client generating from the document
+/// may send either), not `12.5` nor one out of range. For
+/// `#[serde(default, deserialize_with = "platform::http::extract::whole_number")]`.
+pub fn whole_number<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::{de::Error, Deserialize};
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    // 2^63 is the first f64 past i64::MAX.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (-LIMIT..LIMIT).contains(f))
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
 }
 
 fn json_problem(path: &str, error: serde_json::Error) -> Problem {
@@ -195,6 +235,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_400_invalid_json() {
+        let problem = parse_json::<Body>(br#"["a", {"count": 1}]"#).unwrap_err();
+        assert_eq!(problem.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem = parse_json::<Body>(b"[not json").unwrap_err();
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
         let problem = parse_json::<Body>(b"{not json").unwrap_err();
         assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
         assert_eq!(problem.code(), "invalid_json");

@@ -150,46 +150,4 @@ pub fn time_id_position(page: &PageQuery) -> Result<Option<(DateTime<Utc>, Uuid)
 
 pub use platform::http::extract::ClientAddr;
 
-/// An optional integer field that also takes a JSON number without a
-/// fractional part (`5.0`): JSON Schema's `integer` includes those, so a
-/// client generating from the document may send them.
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    use serde::de::{Error, Unexpected, Visitor};
-
-    struct WholeNumber;
-    impl<'de> Visitor<'de> for WholeNumber {
-        type Value = Option<i64>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an integer")
-        }
-        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
-            i64::try_from(v)
-                .map(Some)
-                .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
-        }
-        fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
-            // Within ±2^63 and whole: exactly an i64.
-            if v.fract() == 0.0
-                && (-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(&v)
-            {
-                Ok(Some(v as i64))
-            } else {
-                Err(E::invalid_value(Unexpected::Float(v), &self))
-            }
-        }
-    }
-    d.deserialize_option(WholeNumber)
-}
+pub use platform::http::extract::whole_number;
