@@ -210,7 +210,10 @@ impl Probe {
             .recovering
             .entry(format!("{what}:{}:{code}", answer.status))
             .or_default() += 1;
-        if answer.status != 503 {
+        // A transport error (0) is counted as a failure in the recovery time
+        // but is no protocol fault: a keep-alive connection can close under a
+        // request the client then sends again, as any sender does.
+        if !matches!(answer.status, 0 | 503) {
             self.problems.push(format!(
                 "{what} answered {} ({code}) after {:.0} ms while the database recovered",
                 answer.status, answer.ms
