@@ -29,10 +29,10 @@ import urllib.error
 import urllib.request
 
 # FUZZ_PORT: reseller-service's port; admin-service's is the next one.
-PORT = int(__import__("os").environ.get("FUZZ_PORT", "18480"))
+PORT = int(os.environ.get("FUZZ_PORT", "18480"))
 RS = f"http://127.0.0.1:{PORT}"
 # Which schema-valid refusals positive_data_acceptance accepts, per operation.
-CONFIG = __import__("os").path.join(__import__("os").path.dirname(__import__("os").path.abspath(__file__)), "schemathesis.toml")
+CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml")
 AD = f"http://127.0.0.1:{PORT + 1}"
 
 

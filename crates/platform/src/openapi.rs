@@ -142,7 +142,7 @@ fn add_common_responses(path: &str, operation: &mut Map<String, Value>) {
     let has_input = operation
         .get("parameters")
         .and_then(Value::as_array)
-        .is_some_and(|p| !p.is_empty())
+        .is_some_and(|p| p.iter().any(|p| p["in"] != "path"))
         || operation.get("requestBody").is_some();
     let has_body = operation.get("requestBody").is_some();
     let responses = object(operation, "responses");
@@ -154,7 +154,7 @@ fn add_common_responses(path: &str, operation: &mut Map<String, Value>) {
     if has_input {
         add(
             "400",
-            "The query, path or body is invalid; `errors` lists each field.",
+            "The query or body is invalid; `errors` lists each field.",
             false,
         );
     }
@@ -163,7 +163,11 @@ fn add_common_responses(path: &str, operation: &mut Map<String, Value>) {
         add("403", "The credentials do not allow this.", false);
     }
     if path.contains('{') {
-        add("404", "No such object for this caller.", false);
+        add(
+            "404",
+            "No such object for this caller, or a path segment that cannot be an id.",
+            false,
+        );
     }
     if has_body {
         add("413", "The body is larger than the service accepts.", false);

@@ -4,7 +4,7 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Path, Query, Request},
+    extract::{rejection::PathRejection, FromRequest, FromRequestParts, Path, Query, Request},
     http::{header, request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -164,7 +164,8 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// A query string; a bad one answers 400 `invalid_query`.
+/// A query string; a bad one answers 400 `invalid_query`, and so does one
+/// carrying a NUL character (`%00`), which no text column can store.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppQuery<T>(pub T);
 
@@ -176,6 +177,13 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        if parts.uri.query().is_some_and(has_encoded_nul) {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "a query parameter contains a NUL character (%00)",
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| AppQuery(value))
@@ -189,8 +197,15 @@ where
     }
 }
 
-/// Path parameters; a malformed one (say, not a UUID) answers 400
-/// `invalid_path_parameter`.
+/// `%00` is the only way a NUL reaches a decoded query value.
+fn has_encoded_nul(query: &str) -> bool {
+    query.as_bytes().windows(3).any(|w| w == b"%00")
+}
+
+/// Path parameters. A segment that cannot be what the route expects (say,
+/// `/v1/shows/None` where a UUID belongs) names no resource, so it answers
+/// 404 `not_found` like an id that exists nowhere, with the reason in
+/// `detail`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppPath<T>(pub T);
 
@@ -202,16 +217,19 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(value)| AppPath(value))
-            .map_err(|rejection| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_path_parameter",
-                    rejection.body_text(),
-                )
-            })
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(AppPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("No resource at this path: {}", e.body_text()),
+            )),
+            // A route whose pattern does not match its extractor: our bug.
+            Err(rejection) => {
+                tracing::error!(error = %rejection.body_text(), "path extractor does not fit its route");
+                Err(Problem::internal())
+            }
+        }
     }
 }
 
@@ -263,6 +281,28 @@ mod tests {
         let problem = parse_json::<Body>(br#"{"name":"a","inner":{"count":300}}"#).unwrap_err();
         assert_eq!(problem.errors()[0].field, "inner.count");
         assert_eq!(problem.errors()[0].code, "invalid");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Search {
+        q: String,
+    }
+
+    async fn query(uri: &str) -> Result<Search, Problem> {
+        let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
+        AppQuery::<Search>::from_request_parts(&mut parts, &())
+            .await
+            .map(|AppQuery(search)| search)
+    }
+
+    #[tokio::test]
+    async fn a_nul_in_the_query_is_400_not_a_database_error() {
+        let problem = query("/x?q=a%00b").await.unwrap_err();
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(problem.code(), "invalid_query");
+        // An escaped percent sign followed by "00" is ordinary text.
+        assert_eq!(query("/x?q=%2500").await.unwrap().q, "%00");
+        assert_eq!(query("/x?q=caf%C3%A9").await.unwrap().q, "café");
     }
 
     #[test]

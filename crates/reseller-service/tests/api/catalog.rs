@@ -267,7 +267,7 @@ async fn ticket_type_validation_reports_each_field() {
     .assert_problem(StatusCode::NOT_FOUND, "not_found");
     app.call(TestRequest::get("/v1/shows/not-a-uuid").bearer(&r.key))
         .await
-        .assert_problem(StatusCode::BAD_REQUEST, "invalid_path_parameter");
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]

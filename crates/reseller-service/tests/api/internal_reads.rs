@@ -302,4 +302,14 @@ async fn bad_overview_parameters_are_clear_400s() {
     .await;
     assert_eq!(year.status, StatusCode::OK, "{}", year.text());
     assert_eq!(year.json(), json!({ "rows": [], "totals": [] }));
+
+    // A NUL reached PostgreSQL (which refuses it in text) and answered 500.
+    for path in [
+        "/internal/v1/reports/sales-overview?from=2026-11-01&to=2026-11-02&tz=UTC%00",
+        "/internal/v1/resellers?q=be%00ta",
+    ] {
+        internal(&app, TestRequest::get(path))
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+    }
 }

@@ -232,7 +232,7 @@ async fn every_invalid_field_is_reported_at_once() {
     }
     app.call(TestRequest::get(format!("{TICKETS}/not-a-uuid")).bearer(&r.key))
         .await
-        .assert_problem(StatusCode::BAD_REQUEST, "invalid_path_parameter");
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
