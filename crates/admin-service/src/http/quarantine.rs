@@ -5,7 +5,7 @@
 use axum::{extract::State, Json};
 use platform::http::extract::{AppPath, AppQuery};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{value::RawValue, Value};
 use uuid::Uuid;
 
 use super::{
@@ -47,7 +47,7 @@ pub async fn list_quarantine(
     State(state): State<AppState>,
     _admin: Admin<AnyRole>,
     AppQuery(q): AppQuery<ListQuarantine>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Box<RawValue>>, ApiError> {
     let query = query_pairs(&[
         ("limit", q.limit.map(|l| l.to_string())),
         ("cursor", q.cursor),
@@ -58,6 +58,14 @@ pub async fn list_quarantine(
         .get("/internal/v1/ingest/quarantine", &query)
         .await
         .map(Json)
+}
+
+/// The pages and outcomes are passed on as reseller-service wrote them, never
+/// parsed: a quarantined event may hold a number no `f64` can (`1e400`),
+/// which `serde_json::Value` refuses. The audit log keeps such an outcome
+/// as its JSON text.
+fn audit_value(outcome: &RawValue) -> Value {
+    serde_json::from_str(outcome.get()).unwrap_or_else(|_| Value::String(outcome.get().to_owned()))
 }
 
 /// `POST /v1/ingest/quarantine/{id}/replay`.
@@ -79,7 +87,7 @@ pub async fn replay_quarantined(
     State(state): State<AppState>,
     owner: Admin<OwnerRole>,
     AppPath(id): AppPath<Uuid>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Box<RawValue>>, ApiError> {
     audited(
         &state,
         &owner.actor(),
@@ -93,7 +101,7 @@ pub async fn replay_quarantined(
             &format!("/internal/v1/ingest/quarantine/{id}/replay"),
             &serde_json::json!({}),
         ),
-        |outcome: &Value| (None, Some(outcome.clone())),
+        |outcome: &Box<RawValue>| (None, Some(audit_value(outcome))),
     )
     .await
     .map(Json)

@@ -221,6 +221,24 @@ impl TestApp {
     }
 
     /// Sends sale events through the real ingest endpoint.
+    /// Sends a batch written as text (say, with numbers no `f64` holds).
+    pub async fn ingest_text(&self, batch: String) -> Value {
+        let response = self
+            .http
+            .post(format!(
+                "{}/internal/v1/sale-events/batch",
+                self.reseller_url
+            ))
+            .bearer_auth(tokens::INGEST)
+            .header("content-type", "application/json")
+            .body(batch)
+            .send()
+            .await
+            .expect("reseller-service answers");
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.expect("a JSON answer")
+    }
+
     pub async fn ingest(&self, events: &[Value]) -> Value {
         let (status, body) = self
             .reseller_call(

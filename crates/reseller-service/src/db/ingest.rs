@@ -552,10 +552,12 @@ pub struct QuarantineEntry {
     pub reseller_id: Option<Uuid>,
     pub code: String,
     pub message: String,
-    /// The event as it was sent: any JSON value.
+    /// The event as it was sent: any JSON value. Kept as text, never parsed
+    /// into numbers: what was sent may hold one no `f64` can (say `1e400`),
+    /// which `jsonb` stores but `serde_json::Value` refuses.
     #[serde(rename = "event")]
     #[schema(value_type = Value)]
-    pub raw: serde_json::Value,
+    pub raw: sqlx::types::Json<Box<serde_json::value::RawValue>>,
     #[schema(value_type = crate::http::schemas::QuarantineStatus)]
     pub status: String,
     pub times_seen: i32,

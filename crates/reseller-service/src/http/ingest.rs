@@ -353,10 +353,7 @@ pub async fn replay_quarantined(
             "This event was already replayed.",
         ));
     }
-    let raw_text = entry.raw.to_string();
-    let raw: Box<RawValue> =
-        RawValue::from_string(raw_text).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let outcome = ingest::process(&mut tx, &[raw.as_ref()]).await?;
+    let outcome = ingest::process(&mut tx, &[entry.raw.0.as_ref()]).await?;
     let result = outcome.results.first();
     let status = result.map(|r| r.status).unwrap_or("accepted");
     let entry = if matches!(status, "accepted" | "duplicate") {

@@ -580,3 +580,49 @@ async fn events_with_nul_characters_are_rejected_and_quarantined_not_a_500() {
         .iter()
         .any(|e| e["customer_ref"] == json!("cust\u{FFFD}1")));
 }
+
+/// Fuzzer finding: an event holding a number no `f64` can (`1e400`) is
+/// rejected and kept, and `jsonb` keeps it exactly; reading it back into a
+/// `serde_json::Value` failed, so the quarantine list answered 500 and the
+/// entry could never be replayed. The event now travels as JSON text.
+#[tokio::test]
+async fn an_event_with_a_number_beyond_f64_is_listed_and_replayed_not_a_500() {
+    let app = TestApp::spawn().await;
+    let body = format!(
+        r#"{{"events":[{{"event_id":"{}","quantity":1e400}}]}}"#,
+        Uuid::new_v4()
+    );
+    let response = app
+        .call(
+            TestRequest::post(BATCH)
+                .bearer(tokens::INGEST)
+                .header("content-type", "application/json")
+                .raw_body(body),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.json()["rejected"], 1);
+
+    let list = app
+        .call(TestRequest::get("/internal/v1/ingest/quarantine").bearer(tokens::INTERNAL))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+    // PostgreSQL writes the number out in full: 1 and 400 zeros.
+    let huge = format!(r#""quantity": 1{}"#, "0".repeat(400));
+    assert!(list.text().contains(&huge), "{}", list.text());
+    let id = list.text().split(r#""id":""#).nth(1).unwrap()[..36].to_owned();
+
+    let replay = app
+        .call(
+            TestRequest::post(format!("/internal/v1/ingest/quarantine/{id}/replay"))
+                .bearer(tokens::INTERNAL),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.text());
+    assert!(
+        replay.text().contains(r#""status":"rejected""#),
+        "{}",
+        replay.text()
+    );
+    assert!(replay.text().contains(&huge));
+}
