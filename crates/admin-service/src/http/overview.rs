@@ -25,7 +25,11 @@ pub struct OverviewQuery {
     to: Option<String>,
     /// An IANA time-zone name (at most 64 characters) that PostgreSQL knows,
     /// e.g. `Asia/Jakarta`; UTC when absent.
-    #[param(max_length = 64, example = "Asia/Jakarta")]
+    #[param(
+        max_length = 64,
+        pattern = r"^[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*$",
+        example = "Asia/Jakarta"
+    )]
     tz: Option<String>,
 }
 

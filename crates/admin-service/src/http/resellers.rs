@@ -34,8 +34,8 @@ pub struct ListResellers {
     #[param(value_type = Option<ResellerStatus>)]
     status: Option<String>,
     /// Search in the name, contact e-mail and legal name, without regard to
-    /// case; at most 200 characters.
-    #[param(max_length = 200)]
+    /// case; at most 200 characters, no NUL.
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     q: Option<String>,
 }
 

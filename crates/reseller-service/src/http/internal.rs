@@ -31,8 +31,9 @@ pub struct ListResellers {
     cursor: Option<String>,
     #[param(inline, value_type = Option<ResellerStatus>)]
     status: Option<String>,
-    /// Searches name, contact e-mail and legal name, case-insensitive.
-    #[param(max_length = 200)]
+    /// Searches name, contact e-mail and legal name, case-insensitive; no
+    /// NUL.
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     q: Option<String>,
 }
 
