@@ -97,11 +97,11 @@ pub async fn replay_quarantined(
             target_id: Some(id.to_string()),
             ..Entry::default()
         },
-        state.reseller.post(
+        state.reseller.post::<Box<RawValue>>(
             &format!("/internal/v1/ingest/quarantine/{id}/replay"),
             &serde_json::json!({}),
         ),
-        |outcome: &Box<RawValue>| (None, Some(audit_value(outcome))),
+        |outcome| (None, Some(audit_value(outcome))),
     )
     .await
     .map(Json)

@@ -255,8 +255,7 @@ pub async fn resolve_ticket(
     let resolution: Resolution = if body.iter().all(u8::is_ascii_whitespace) {
         Resolution::default()
     } else {
-        let resolution = parse_json(&body)?;
-        resolution
+        parse_json(&body)?
     };
     let note = resolution
         .note
