@@ -96,7 +96,13 @@ fn content_hash(event: &SaleEvent) -> Vec<u8> {
 
 fn parse<'a>(raw: &'a RawValue, now: DateTime<Utc>) -> Parsed<'a> {
     let text = raw.get();
-    match serde_json::from_str::<SaleEventInput>(text) {
+    // serde also reads a struct from its sequence form; an event is an object.
+    let input = if text.starts_with('{') {
+        serde_json::from_str::<SaleEventInput>(text)
+    } else {
+        Err(serde::de::Error::custom("an event must be a JSON object"))
+    };
+    match input {
         Ok(input) => {
             let (event_id, reseller_id) = (Some(input.event_id), Some(input.reseller_id));
             match SaleEvent::validate(input, now) {

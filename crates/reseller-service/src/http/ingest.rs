@@ -200,6 +200,16 @@ pub async fn ingest_sale_events(
         &decoded
     };
 
+    // serde also reads a struct from its sequence form (`[[...]]`); the
+    // batch is an object.
+    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_batch",
+            "The body must be a JSON object with an `events` array.",
+        )
+        .into());
+    }
     let batch: Batch<'_> = serde_json::from_slice(json).map_err(|e| {
         ApiError::from(Problem::new(
             StatusCode::BAD_REQUEST,

@@ -308,6 +308,8 @@ async fn malformed_batches_are_400() {
         r#"{"events": {}}"#,
         r#"{"events": []}"#,
         "[]",
+        // Fuzzer finding: the batch in serde's sequence form was read.
+        "[[[[1846]], {}, []]]",
     ] {
         app.call(send(body))
             .await
@@ -625,4 +627,38 @@ async fn an_event_with_a_number_beyond_f64_is_listed_and_replayed_not_a_500() {
         replay.text()
     );
     assert!(replay.text().contains(&huge));
+}
+
+/// Fuzzer finding: serde reads a struct from its sequence form, so an event
+/// written as an array of its fields in order was accepted. An event is an
+/// object; the array is rejected (and quarantined) like any invalid event.
+#[tokio::test]
+async fn an_event_in_sequence_form_is_rejected() {
+    let app = TestApp::spawn().await;
+    let c = catalog(&app, "Sequence").await;
+    let object = event(&c, "order.paid", &Uuid::new_v4().to_string(), 1);
+    let fields = [
+        "event_id",
+        "type",
+        "occurred_at",
+        "reseller_id",
+        "show_id",
+        "order_id",
+        "channel",
+        "currency",
+        "lines",
+        "customer_ref",
+    ];
+    let sequence: Vec<Value> = fields.iter().map(|f| object[*f].clone()).collect();
+    let response = post_batch(&app, &[Value::Array(sequence)]).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let body = response.json();
+    assert_eq!(counts(&body), (1, 0, 0, 0, 1), "{body}");
+    assert_eq!(
+        body["results"][0]["message"],
+        "an event must be a JSON object"
+    );
+    // The same event as an object is accepted.
+    let body = post_batch(&app, &[object]).await.json();
+    assert_eq!(counts(&body), (1, 1, 0, 0, 0), "{body}");
 }
