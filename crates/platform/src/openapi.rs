@@ -315,7 +315,7 @@ async fn serve_document(State(doc): State<Arc<Value>>) -> Response {
 }
 
 /// Every `(METHOD, path)` the document describes.
-pub fn operations(doc: &Value) -> BTreeSet<(Method, String)> {
+fn operations(doc: &Value) -> BTreeSet<(Method, String)> {
     let mut found = BTreeSet::new();
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return found;
@@ -335,13 +335,23 @@ pub fn operations(doc: &Value) -> BTreeSet<(Method, String)> {
     found
 }
 
-/// The `(METHOD, path)` pairs of the standard routes `finish` documents and
-/// every service serves.
-pub fn standard_operations() -> BTreeSet<(Method, String)> {
-    standard_paths()
-        .into_iter()
-        .map(|(path, _)| (Method::GET, path))
-        .collect()
+/// Panics unless `doc` describes exactly the `routed` operations plus the
+/// standard routes `finish` documents and every service serves: naming
+/// what is routed but not documented and what is documented but not routed.
+pub fn assert_describes_exactly(doc: &Value, routed: impl IntoIterator<Item = (Method, String)>) {
+    let mut routed: BTreeSet<_> = routed.into_iter().collect();
+    routed.extend(
+        standard_paths()
+            .into_iter()
+            .map(|(path, _)| (Method::GET, path)),
+    );
+    let documented = operations(doc);
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(
+        undocumented.is_empty() && unrouted.is_empty(),
+        "routed but not documented: {undocumented:?}\ndocumented but not routed: {unrouted:?}"
+    );
 }
 
 /// Every `$ref` in the document that names nothing in it.

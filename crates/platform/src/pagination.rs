@@ -93,11 +93,12 @@ fn invalid(field: &str, code: &'static str, message: String) -> Problem {
     .with_errors(vec![FieldError::new(field, code, message)])
 }
 
-/// One page of a list.
 /// A page of a list (contract section 3).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
+    /// `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -96,8 +96,7 @@ fn content_hash(event: &SaleEvent) -> Vec<u8> {
 
 fn parse<'a>(raw: &'a RawValue, now: DateTime<Utc>) -> Parsed<'a> {
     let text = raw.get();
-    // serde also reads a struct from its sequence form; an event is an object.
-    let input = if text.starts_with('{') {
+    let input = if platform::http::extract::is_json_object(text.as_bytes()) {
         serde_json::from_str::<SaleEventInput>(text)
     } else {
         Err(serde::de::Error::custom("an event must be a JSON object"))

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    schemas::{ProblemSchema, QuarantinePage, QuarantineStatus, ReplayOutcome},
+    schemas::{ProblemSchema, QuarantineStatus, ReplayOutcome},
 };
 use crate::{audit::audited, db::audit::Entry, reseller_api::query_pairs, ApiError, AppState};
 
@@ -39,7 +39,7 @@ pub struct ListQuarantine {
     params(ListQuarantine),
     security(("admin_session" = [])),
     responses(
-        (status = 200, description = "A page of quarantined events.", body = QuarantinePage),
+        (status = 200, description = "A page of quarantined events.", body = platform::pagination::Page<super::schemas::QuarantineEntry>),
         (status = 422, description = "`status` is not one of the statuses.", content_type = "application/problem+json", body = ProblemSchema),
     ),
 )]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    schemas::{ProblemSchema, Reseller, ResellerPage, ResellerStatus},
+    schemas::{ProblemSchema, Reseller, ResellerStatus},
 };
 use crate::{
     audit::audited,
@@ -50,7 +50,7 @@ pub struct ListResellers {
     params(ListResellers),
     security(("admin_session" = [])),
     responses(
-        (status = 200, description = "A page of resellers.", body = ResellerPage),
+        (status = 200, description = "A page of resellers.", body = platform::pagination::Page<super::schemas::Reseller>),
         (status = 422, description = "`status` is not one of the statuses, or `q` is longer than 200 characters.", content_type = "application/problem+json", body = ProblemSchema),
     ),
 )]

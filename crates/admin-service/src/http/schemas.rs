@@ -302,14 +302,6 @@ pub struct Reseller {
     updated_at: DateTime<Utc>,
 }
 
-/// A page of resellers.
-#[derive(Debug, ToSchema)]
-pub struct ResellerPage {
-    data: Vec<Reseller>,
-    #[schema(required = true)]
-    next_cursor: Option<String>,
-}
-
 /// A show of any reseller, with admin-service's traffic mark.
 #[derive(Debug, ToSchema)]
 pub struct Show {
@@ -329,14 +321,6 @@ pub struct Show {
     traffic: Option<Designation>,
 }
 
-/// A page of shows.
-#[derive(Debug, ToSchema)]
-pub struct ShowPage {
-    data: Vec<Show>,
-    #[schema(required = true)]
-    next_cursor: Option<String>,
-}
-
 /// A support ticket.
 #[derive(Debug, ToSchema)]
 pub struct Ticket {
@@ -354,14 +338,6 @@ pub struct Ticket {
     updated_at: DateTime<Utc>,
     #[schema(required = true)]
     resolved_at: Option<DateTime<Utc>>,
-}
-
-/// A page of the support queue.
-#[derive(Debug, ToSchema)]
-pub struct TicketPage {
-    data: Vec<Ticket>,
-    #[schema(required = true)]
-    next_cursor: Option<String>,
 }
 
 /// One message of a ticket's conversation.
@@ -416,14 +392,6 @@ pub struct QuarantineEntry {
     last_seen_at: DateTime<Utc>,
     #[schema(required = true)]
     replayed_at: Option<DateTime<Utc>>,
-}
-
-/// A page of quarantined events.
-#[derive(Debug, ToSchema)]
-pub struct QuarantinePage {
-    data: Vec<QuarantineEntry>,
-    #[schema(required = true)]
-    next_cursor: Option<String>,
 }
 
 /// What a replay did.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, OwnerRole},
-    schemas::{ProblemSchema, ShowPage},
+    schemas::ProblemSchema,
 };
 use crate::{
     audit::snapshot,
@@ -49,7 +49,7 @@ pub struct ListShows {
     description = "Any admin role (`viewer`, `support`, `owner`). In creation order; filter `reseller_id`.",
     params(ListShows),
     security(("admin_session" = [])),
-    responses((status = 200, description = "A page of shows.", body = ShowPage)),
+    responses((status = 200, description = "A page of shows.", body = platform::pagination::Page<super::schemas::Show>)),
 )]
 pub async fn list_shows(
     State(state): State<AppState>,

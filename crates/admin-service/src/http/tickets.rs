@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     auth::{Admin, AnyRole, SupportRole},
-    schemas::{ProblemSchema, Ticket, TicketDetail, TicketMessage, TicketPage, TicketStatus},
+    schemas::{ProblemSchema, Ticket, TicketDetail, TicketMessage, TicketStatus},
 };
 use crate::{
     audit::{audited, snapshot},
@@ -52,7 +52,7 @@ pub struct ListTickets {
     params(ListTickets),
     security(("admin_session" = [])),
     responses(
-        (status = 200, description = "A page of tickets.", body = TicketPage),
+        (status = 200, description = "A page of tickets.", body = platform::pagination::Page<super::schemas::Ticket>),
         (status = 422, description = "`status` is not one of the statuses.", content_type = "application/problem+json", body = ProblemSchema),
     ),
 )]

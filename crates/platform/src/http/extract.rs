@@ -57,14 +57,20 @@ fn is_json(headers: &HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether JSON text is an object, by its first character: serde also reads
+/// a struct from its sequence form (`[..]`), which no body or sale event of
+/// ours is.
+pub fn is_json_object(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
 /// Parses a JSON object: 400 `invalid_json` when it is not JSON, 422
 /// `validation_failed` naming the field when it does not fit `T`, and 422
 /// when it is JSON but not an object (serde would otherwise read a struct
 /// from its sequence form too, so `["a", 1]` could pass for `{ "x", "y" }`;
 /// every body of these APIs is an object).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
+    if !is_json_object(bytes) {
         if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
             return Err(json_problem(".", error));
         }

@@ -200,9 +200,7 @@ pub async fn ingest_sale_events(
         &decoded
     };
 
-    // serde also reads a struct from its sequence form (`[[...]]`); the
-    // batch is an object.
-    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !platform::http::extract::is_json_object(json) {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_batch",
