@@ -25,8 +25,8 @@ use uuid::Uuid;
 use crate::db::{
     self,
     ingest::{
-        HourlyKey, HourlyShowKey, HourlyTicketTypeKey, OrderCountKey, PaidKey, Quarantined,
-        RollupDelta, RollupKey,
+        DayHours, HourlyKey, HourlyShowKey, HourlyTicketTypeKey, OrderCountKey, PaidKey,
+        Quarantined, RollupDelta, RollupKey,
     },
 };
 
@@ -395,12 +395,17 @@ async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(
     let keys: Vec<PaidKey> = paid_keys.keys().copied().collect();
     let new_keys = db::ingest::insert_paid_keys(tx, &keys).await?;
     let mut order_counts: BTreeMap<OrderCountKey, i64> = BTreeMap::new();
+    // Per order: buckets newly paid, and whether any paid key is new.
+    let mut new_paid: HashMap<(Uuid, Uuid), (i32, bool)> = HashMap::new();
     for key in new_keys {
         let Some(e) = paid_keys.get(&key) else {
             continue;
         };
-        let (_, _, bucket, ticket_type_id) = key;
+        let (reseller_id, order_id, bucket, ticket_type_id) = key;
+        let paid = new_paid.entry((reseller_id, order_id)).or_default();
+        paid.1 = true;
         if ticket_type_id.is_nil() {
+            paid.0 += 1;
             *order_counts
                 .entry(OrderCountKey {
                     reseller_id: e.reseller_id,
@@ -430,7 +435,13 @@ async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(
     .await?;
     let sold: Vec<_> = sold.into_iter().filter(|(_, d)| *d != 0).collect();
     db::ingest::add_sold(tx, &sold).await?;
-    db::ingest::merge_orders(tx, &orders.into_iter().collect::<Vec<_>>()).await?;
+    let orders: Vec<_> = orders.into_iter().collect();
+    let (buckets, keys): (Vec<i32>, Vec<bool>) = orders
+        .iter()
+        .map(|(k, _)| new_paid.get(k).copied().unwrap_or_default())
+        .unzip();
+    let repeated = db::ingest::merge_orders(tx, &orders, &buckets, &keys).await?;
+    db::ingest::add_repeats(tx, &repeated).await?;
     Ok(())
 }
 /// The deltas of the hourly rollups: exactly the 15-minute deltas of the
@@ -441,7 +452,8 @@ async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(
 struct Hourly {
     total: BTreeMap<HourlyKey, RollupDelta>,
     by_show: BTreeMap<HourlyShowKey, RollupDelta>,
-    by_ticket_type: BTreeMap<HourlyTicketTypeKey, RollupDelta>,
+    /// Per UTC day: the 24 hours of `sales_hours_by_ticket_type`.
+    by_ticket_type: BTreeMap<HourlyTicketTypeKey, DayHours>,
 }
 
 fn add_delta(into: &mut RollupDelta, d: &RollupDelta) {
@@ -460,17 +472,19 @@ impl Hourly {
         let mut hourly = Self::default();
         for (k, d) in rollups {
             let hour = hour_of(k.bucket_start);
+            let day = day_of(k.bucket_start);
+            let slot = (hour - day).num_hours().clamp(0, 23) as usize;
             add_delta(
-                hourly
+                &mut hourly
                     .by_ticket_type
                     .entry((
                         k.reseller_id,
-                        hour,
+                        day,
                         k.ticket_type_id,
                         k.currency.clone(),
                         k.show_id,
                     ))
-                    .or_default(),
+                    .or_insert([RollupDelta::default(); 24])[slot],
                 d,
             );
             let figures = RollupDelta {
@@ -507,6 +521,13 @@ impl Hourly {
         }
         hourly
     }
+}
+
+/// The UTC day (its midnight) of a 15-minute bucket.
+fn day_of(bucket: DateTime<Utc>) -> DateTime<Utc> {
+    bucket
+        .duration_trunc(chrono::Duration::days(1))
+        .unwrap_or(bucket)
 }
 
 /// The UTC hour of a 15-minute bucket.

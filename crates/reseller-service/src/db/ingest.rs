@@ -6,7 +6,7 @@
 //! upserts, merges), so concurrent batches need no lock beyond the rows they
 //! write. Each table is written in sorted key order and the tables in one
 //! fixed order (event log, paid-order keys, rollups, order counts, hourly
-//! rollups, ticket types, orders), so two batches can wait on each other but
+//! rollups, ticket types, orders, paid-order repeats), so two batches can wait on each other but
 //! never in a cycle: no deadlock.
 
 use std::{
@@ -266,7 +266,7 @@ pub async fn add_order_counts(
 pub type HourlyKey = (Uuid, DateTime<Utc>, String);
 /// Key of a `sales_hourly_by_show` row: reseller, UTC hour, show, currency.
 pub type HourlyShowKey = (Uuid, DateTime<Utc>, Uuid, String);
-/// A `sales_hourly_by_ticket_type` row: reseller, UTC hour, ticket type,
+/// A `sales_hours_by_ticket_type` row: reseller, UTC day, ticket type,
 /// currency (its key, in order) and the ticket type's show.
 pub type HourlyTicketTypeKey = (Uuid, DateTime<Utc>, Uuid, String, Uuid);
 
@@ -315,7 +315,7 @@ pub async fn add_hourly(
     conn: &mut PgConnection,
     total: &[(HourlyKey, RollupDelta)],
     by_show: &[(HourlyShowKey, RollupDelta)],
-    by_ticket_type: &[(HourlyTicketTypeKey, RollupDelta)],
+    by_ticket_type: &[(HourlyTicketTypeKey, DayHours)],
 ) -> Result<(), sqlx::Error> {
     if !total.is_empty() {
         let columns = "reseller_id, hour_start, currency";
@@ -352,22 +352,70 @@ pub async fn add_hourly(
         bind_figures(query, by_show).execute(&mut *conn).await?;
     }
     if !by_ticket_type.is_empty() {
-        // show_id is not part of the key: it follows from the ticket type.
-        let sql = hourly_upsert(
-            "sales_hourly_by_ticket_type",
-            "reseller_id, hour_start, ticket_type_id, currency, show_id",
-            "reseller_id, hour_start, ticket_type_id, currency",
-            &["uuid", "timestamptz", "uuid", "text", "uuid"],
-        );
-        let rows = by_ticket_type;
-        let query = sqlx::query(&sql)
-            .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>());
-        bind_figures(query, rows).execute(&mut *conn).await?;
+        add_hours_by_ticket_type(conn, by_ticket_type).await?;
     }
+    Ok(())
+}
+
+/// The 24 hourly deltas of one `sales_hours_by_ticket_type` row (index 0
+/// is 00:00-01:00 UTC).
+pub type DayHours = [RollupDelta; 24];
+
+/// Adds whole days of hourly deltas to `sales_hours_by_ticket_type`, one
+/// upsert per row in key order: each figure arrives as 24 values (a flat
+/// array, 24 per row) and is added element by element.
+async fn add_hours_by_ticket_type(
+    conn: &mut PgConnection,
+    rows: &[(HourlyTicketTypeKey, DayHours)],
+) -> Result<(), sqlx::Error> {
+    let figures = [
+        "paid_orders",
+        "tickets_sold",
+        "gross_minor",
+        "refunded_tickets",
+        "refunded_minor",
+    ];
+    let slices: Vec<String> = (0..figures.len())
+        .map(|f| format!("(${}::bigint[])[k.i * 24 - 23 : k.i * 24]", f + 6))
+        .collect();
+    let sums: Vec<String> = figures
+        .iter()
+        .map(|f| {
+            let each: Vec<String> = (1..=24)
+                .map(|h| format!("r.{f}[{h}] + EXCLUDED.{f}[{h}]"))
+                .collect();
+            format!("{f} = ARRAY[{}]", each.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO reseller.sales_hours_by_ticket_type AS r (reseller_id, day_start, ticket_type_id, currency, \
+           show_id, {figures}) \
+         SELECT k.r, k.d, k.t, k.c, k.s, {slices} \
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::uuid[]) \
+           WITH ORDINALITY AS k(r, d, t, c, s, i) \
+         ON CONFLICT (reseller_id, day_start, ticket_type_id, currency) DO UPDATE SET {sums}",
+        figures = figures.join(", "),
+        slices = slices.join(", "),
+        sums = sums.join(", "),
+    );
+    let flat = |f: fn(&RollupDelta) -> i64| {
+        rows.iter()
+            .flat_map(|(_, hours)| hours.iter().map(f))
+            .collect::<Vec<i64>>()
+    };
+    sqlx::query(&sql)
+        .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>())
+        .bind(flat(|d| d.paid_orders))
+        .bind(flat(|d| d.tickets_sold))
+        .bind(flat(|d| d.gross_minor))
+        .bind(flat(|d| d.refunded_tickets))
+        .bind(flat(|d| d.refunded_minor))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -407,12 +455,20 @@ pub async fn add_sold(
 
 /// Merges order deltas into the projections (`orders` sorted by key); the
 /// SET clause is `OrderDelta::merge` in SQL.
+///
+/// `new_paid_buckets` (one per order) counts the order's 15-minute buckets
+/// with a paid event that this batch recorded first, and `new_paid_keys`
+/// says whether it recorded any paid key of the order. Returns the orders
+/// whose paid keys must be (re)listed in `paid_order_repeats`: those paid
+/// in two buckets or more that got a new paid key.
 pub async fn merge_orders(
     conn: &mut PgConnection,
     orders: &[((Uuid, Uuid), OrderDelta)],
-) -> Result<(), sqlx::Error> {
+    new_paid_buckets: &[i32],
+    new_paid_keys: &[bool],
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
     if orders.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let deltas = orders.iter().map(|(_, d)| d);
     let figure = |f: fn(&OrderDelta) -> i64| orders.iter().map(|(_, d)| f(d)).collect::<Vec<i64>>();
@@ -420,13 +476,15 @@ pub async fn merge_orders(
     // The earliest event names the show, channel and currency.
     let earlier =
         "(EXCLUDED.first_event_at, EXCLUDED.first_event_id) < (o.first_event_at, o.first_event_id)";
-    sqlx::query(&format!(
+    let merged: Vec<(Uuid, Uuid, i32)> = sqlx::query_as(&format!(
         "INSERT INTO reseller.orders AS o (reseller_id, order_id, first_event_at, first_event_id, show_id, channel, \
            currency, paid, cancelled, expired, tickets, gross_minor, refunded_tickets, refunded_minor, \
-           created_event_at, paid_at, last_event_at, event_count) \
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::text[], \
+           created_event_at, paid_at, last_event_at, event_count, paid_buckets) \
+         SELECT r, o, fa, fi, s, ch, cur, p, c, e, t, g, rt, rm, ca, pa, la, n, pb \
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::text[], \
            $7::text[], $8::bool[], $9::bool[], $10::bool[], $11::bigint[], $12::bigint[], $13::bigint[], \
-           $14::bigint[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::int[]) \
+           $14::bigint[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::int[], $19::int[]) \
+           AS u(r, o, fa, fi, s, ch, cur, p, c, e, t, g, rt, rm, ca, pa, la, n, pb) \
          ON CONFLICT (reseller_id, order_id) DO UPDATE SET \
            show_id = CASE WHEN {earlier} THEN EXCLUDED.show_id ELSE o.show_id END, \
            channel = CASE WHEN {earlier} THEN EXCLUDED.channel ELSE o.channel END, \
@@ -441,7 +499,9 @@ pub async fn merge_orders(
            created_event_at = LEAST(o.created_event_at, EXCLUDED.created_event_at), \
            paid_at = LEAST(o.paid_at, EXCLUDED.paid_at), \
            last_event_at = GREATEST(o.last_event_at, EXCLUDED.last_event_at), \
-           event_count = o.event_count + EXCLUDED.event_count"
+           event_count = o.event_count + EXCLUDED.event_count, \
+           paid_buckets = o.paid_buckets + EXCLUDED.paid_buckets \
+         RETURNING reseller_id, order_id, paid_buckets"
     ))
     .bind(orders.iter().map(|((r, _), _)| *r).collect::<Vec<_>>())
     .bind(orders.iter().map(|((_, o), _)| *o).collect::<Vec<_>>())
@@ -461,6 +521,53 @@ pub async fn merge_orders(
     .bind(deltas.clone().map(|d| d.paid_at).collect::<Vec<_>>())
     .bind(deltas.clone().map(|d| d.last_event_at).collect::<Vec<_>>())
     .bind(deltas.map(|d| d.event_count).collect::<Vec<i32>>())
+    .bind(new_paid_buckets)
+    .fetch_all(conn)
+    .await?;
+    let new_key: std::collections::HashSet<(Uuid, Uuid)> = orders
+        .iter()
+        .zip(new_paid_keys)
+        .filter(|(_, new)| **new)
+        .map(|(k, _)| k.0)
+        .collect();
+    Ok(merged
+        .into_iter()
+        .filter(|(r, o, buckets): &(Uuid, Uuid, i32)| *buckets >= 2 && new_key.contains(&(*r, *o)))
+        .map(|(r, o, _)| (r, o))
+        .collect())
+}
+
+/// Lists in `paid_order_repeats` every paid key of `orders` (sorted), each
+/// with the show, channel and currency of its earliest paid event in that
+/// bucket; keys already listed are kept. Runs after `merge_orders`, whose
+/// row lock on each order means the events of any other batch that counted
+/// a bucket of the same order are committed and seen here.
+pub async fn add_repeats(
+    conn: &mut PgConnection,
+    orders: &[(Uuid, Uuid)],
+) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO reseller.paid_order_repeats \
+           (reseller_id, order_id, bucket_start, ticket_type_id, show_id, channel, currency) \
+         SELECT DISTINCT ON (e.reseller_id, e.order_id, k.bucket_start, k.ticket_type_id) \
+           e.reseller_id, e.order_id, k.bucket_start, k.ticket_type_id, e.show_id, e.channel, e.currency \
+         FROM unnest($1::uuid[], $2::uuid[]) AS o(reseller_id, order_id) \
+         JOIN reseller.sale_events e \
+           ON e.reseller_id = o.reseller_id AND e.order_id = o.order_id AND e.type = 'order.paid' \
+         CROSS JOIN LATERAL ( \
+           SELECT date_bin('15 minutes', e.occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start, \
+             t AS ticket_type_id \
+           FROM unnest(ARRAY['00000000-0000-0000-0000-000000000000'::uuid] \
+             || ARRAY(SELECT (l->>'ticket_type_id')::uuid FROM jsonb_array_elements(e.lines) AS l)) AS t \
+         ) AS k \
+         ORDER BY e.reseller_id, e.order_id, k.bucket_start, k.ticket_type_id, e.occurred_at, e.event_id \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(orders.iter().map(|k| k.0).collect::<Vec<_>>())
+    .bind(orders.iter().map(|k| k.1).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())

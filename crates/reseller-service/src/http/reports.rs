@@ -19,6 +19,7 @@ use crate::{
     report::{
         self,
         chart::{self, ChartMeta, Series},
+        read::Repeats,
         Granularity, Mode, ReportQuery, ReportRow, ReportSpec, RowJson,
     },
     ApiError, AppState,
@@ -33,8 +34,8 @@ pub struct SalesReport {
     totals: Vec<RowJson>,
 }
 
-/// The report's rows, and with `with_totals` its totals: summed from the
-/// rows when they add up to the totals, else read with a second query.
+/// The report's rows, and with `with_totals` its totals (see
+/// `report::read`).
 async fn spec_and_rows(
     state: &AppState,
     auth: &AuthReseller,
@@ -43,17 +44,8 @@ async fn spec_and_rows(
 ) -> Result<(ReportSpec, Vec<ReportRow>, Vec<ReportRow>), ApiError> {
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
     let spec = ReportSpec::parse(&mut tx, q).await?;
-    let (sql, binds) = spec.query(auth.reseller_id, Mode::Collect);
-    let mut rows = binds.bind(&sql).fetch_all(&mut *tx).await?;
-    report::finish_rows(&mut tx, &spec, &mut rows).await?;
-    let totals = if !with_totals {
-        Vec::new()
-    } else if spec.totals_from_rows() {
-        report::totals_of(&rows)
-    } else {
-        let (sql, binds) = spec.totals().query(auth.reseller_id, Mode::Stream);
-        binds.bind(&sql).fetch_all(&mut *tx).await?
-    };
+    let (rows, totals) =
+        report::read::rows_and_totals(&mut tx, &spec, auth.reseller_id, with_totals).await?;
     tx.commit().await?;
     Ok((spec, rows, totals))
 }
@@ -99,9 +91,15 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
     csv::stream("sales-report.csv", header, move |out| async move {
         let result: Result<(), sqlx::Error> = async {
             let mut tx = state.reads.tenant(reseller_id).await?;
+            let repeats = Repeats::read(&mut tx, &spec, reseller_id).await?;
             let (sql, binds) = spec.query(reseller_id, Mode::Stream);
             let rows = binds.bind(&sql).fetch(&mut *tx);
-            if csv::pump(rows, &out, |row, chunk| chunk.push_str(&spec.csv_line(row))).await? {
+            let line = |row: &ReportRow, chunk: &mut String| {
+                let mut row = row.clone();
+                repeats.correct_row(&mut row);
+                chunk.push_str(&spec.csv_line(&row));
+            };
+            if csv::pump(rows, &out, line).await? {
                 tx.commit().await?;
             }
             Ok(())

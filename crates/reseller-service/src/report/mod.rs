@@ -18,6 +18,7 @@
 
 pub mod chart;
 pub mod overview;
+pub mod read;
 pub mod zone;
 
 use std::{
@@ -456,6 +457,11 @@ impl ReportSpec {
         if source != Source::Quarter {
             let at = source.instant_column();
             let mut filters = format!("reseller_id = $1 AND {at} >= $2 AND {at} < $3");
+            if source == Source::HourlyByTicketType {
+                // The view's hours come from day rows: bound the days too,
+                // so the table's index is used.
+                filters.push_str(" AND day_start > $2 - interval '1 day' AND day_start < $3");
+            }
             if self.show_id.is_some() {
                 filters.push_str(" AND show_id = $5");
             }
@@ -523,6 +529,42 @@ impl ReportSpec {
                 using = okeys.join(", "),
             )
         }
+    }
+
+    /// The paid keys of orders paid in several 15-minute buckets
+    /// (`paid_order_repeats`) that fall in this report, each with the keys
+    /// of its report row (see [`read::Repeats`]). Same binds as
+    /// [`ReportSpec::sql`].
+    pub fn repeats_query(&self, reseller_id: Uuid) -> (String, ReportBinds) {
+        let nil = "'00000000-0000-0000-0000-000000000000'::uuid";
+        let bucket = self
+            .granularity
+            .bucket_sql(Source::Quarter)
+            .unwrap_or_else(|| "NULL::timestamptz".to_owned());
+        let col = |name: &str, present: bool, ty: &str| {
+            if present {
+                name.to_owned()
+            } else {
+                format!("NULL::{ty}")
+            }
+        };
+        let keys = if self.by_ticket_type || self.ticket_type_id.is_some() {
+            format!("ticket_type_id <> {nil} AND ($6::uuid IS NULL OR ticket_type_id = $6)")
+        } else {
+            format!("ticket_type_id = {nil}")
+        };
+        let sql = format!(
+            "SELECT {bucket} AS bucket_start, {show} AS show_id, {tt} AS ticket_type_id, {channel} AS channel, \
+               currency, order_id \
+             FROM reseller.paid_order_repeats \
+             WHERE reseller_id = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+               AND ($5::uuid IS NULL OR show_id = $5) AND ($7::text IS NULL OR channel = $7) AND {keys}",
+            show = col("show_id", self.by_show, "uuid"),
+            tt = col("ticket_type_id", self.by_ticket_type, "uuid"),
+            channel = col("channel", self.by_channel, "text"),
+        );
+        let (_, binds) = self.query(reseller_id, Mode::Collect);
+        (sql, binds)
     }
 
     /// The query (see [`ReportSpec::sql`]) with its binds.
@@ -627,6 +669,17 @@ impl ReportBinds {
         &'q self,
         sql: &'q str,
     ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, ReportRow, sqlx::postgres::PgArguments> {
+        self.bind_as(sql)
+    }
+
+    /// The binds on a query of other rows.
+    pub fn bind_as<'q, T>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, T, sqlx::postgres::PgArguments>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
         sqlx::query_as(sql)
             .bind(self.reseller_id)
             .bind(self.from)

@@ -152,6 +152,15 @@ async fn reports_equal_a_recomputation_across_zones_granularities_and_groupings(
         if rng.below(5) > 0 {
             let paid = created + Duration::minutes(rng.below(20) as i64);
             events.push(ev("order.paid", paid, lines.clone()));
+            // Some orders are paid again (a second payment of the same or
+            // other lines): in the same 15 minutes, the same hour, the same
+            // day or later. An order counts once per row and total.
+            if rng.below(3) == 0 {
+                let again = paid + Duration::minutes(*rng.pick(&[0, 5, 20, 50, 200, 1500, 3000]));
+                let mut more = lines.clone();
+                more.truncate(1 + rng.below(lines.len() as u64) as usize);
+                events.push(ev("order.paid", again, more));
+            }
             if rng.below(3) == 0 {
                 let mut refund = Vec::new();
                 for l in &lines {

@@ -1,0 +1,303 @@
+//! Reading a report: the rows (see [`ReportSpec::sql`], or for an hourly
+//! report by ticket type straight from the day rows of
+//! `sales_hours_by_ticket_type`), the totals, and the paid-order
+//! correction for orders paid in more than one 15-minute bucket.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{finish_rows, totals_of, Granularity, Mode, ReportRow, ReportSpec, Source};
+
+/// The rows of `spec` in order with their offsets, and with `with_totals`
+/// its totals (else none).
+pub async fn rows_and_totals(
+    conn: &mut PgConnection,
+    spec: &ReportSpec,
+    reseller_id: Uuid,
+    with_totals: bool,
+) -> Result<(Vec<ReportRow>, Vec<ReportRow>), sqlx::Error> {
+    let mut rows = if reads_day_rows(spec) {
+        hours_by_ticket_type(conn, spec, reseller_id).await?
+    } else {
+        let (sql, binds) = spec.query(reseller_id, Mode::Collect);
+        binds.bind(&sql).fetch_all(&mut *conn).await?
+    };
+    let repeats = Repeats::read(conn, spec, reseller_id).await?;
+    let totals = if !with_totals {
+        Vec::new()
+    } else if spec.totals_from_rows() {
+        // Summed before the rows' correction: the totals subtract their own.
+        let mut totals = totals_of(&rows);
+        repeats.correct_totals(&mut totals);
+        totals
+    } else {
+        let totals_spec = spec.totals();
+        let (sql, binds) = totals_spec.query(reseller_id, Mode::Collect);
+        let mut totals = binds.bind(&sql).fetch_all(&mut *conn).await?;
+        Repeats::read(conn, &totals_spec, reseller_id)
+            .await?
+            .correct_totals(&mut totals);
+        totals.sort_unstable_by(|a, b| a.currency.cmp(&b.currency));
+        totals
+    };
+    repeats.correct_rows(&mut rows);
+    finish_rows(conn, spec, &mut rows).await?;
+    Ok((rows, totals))
+}
+
+/// True for an hourly report by ticket type served by the hourly rollups:
+/// one report row per stored hour, read from the day rows directly.
+fn reads_day_rows(spec: &ReportSpec) -> bool {
+    spec.source() == Source::HourlyByTicketType
+        && spec.granularity == Granularity::Hour
+        && spec.by_ticket_type
+}
+
+/// A row of `sales_hours_by_ticket_type`.
+#[derive(sqlx::FromRow)]
+struct DayRow {
+    day_start: DateTime<Utc>,
+    ticket_type_id: Uuid,
+    currency: String,
+    show_id: Uuid,
+    paid_orders: Vec<i64>,
+    tickets_sold: Vec<i64>,
+    gross_minor: Vec<i64>,
+    refunded_tickets: Vec<i64>,
+    refunded_minor: Vec<i64>,
+}
+
+/// The hours of the range with a sale, one row per hour, ticket type and
+/// currency, ordered by hour, show (when grouped by it), ticket type and
+/// currency: the day rows are sorted so, then each day is read hour by
+/// hour.
+async fn hours_by_ticket_type(
+    conn: &mut PgConnection,
+    spec: &ReportSpec,
+    reseller_id: Uuid,
+) -> Result<Vec<ReportRow>, sqlx::Error> {
+    let mut days: Vec<DayRow> = sqlx::query_as(
+        "SELECT day_start, ticket_type_id, currency, show_id, paid_orders, tickets_sold, gross_minor, \
+           refunded_tickets, refunded_minor \
+         FROM reseller.sales_hours_by_ticket_type \
+         WHERE reseller_id = $1 AND day_start > $2 - interval '1 day' AND day_start < $3 \
+           AND ($4::uuid IS NULL OR show_id = $4) AND ($5::uuid IS NULL OR ticket_type_id = $5)",
+    )
+    .bind(reseller_id)
+    .bind(spec.from)
+    .bind(spec.to)
+    .bind(spec.show_id)
+    .bind(spec.ticket_type_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let by_show = spec.by_show;
+    days.sort_unstable_by(|a, b| {
+        (
+            a.day_start,
+            by_show.then_some(a.show_id),
+            a.ticket_type_id,
+            &a.currency,
+        )
+            .cmp(&(
+                b.day_start,
+                by_show.then_some(b.show_id),
+                b.ticket_type_id,
+                &b.currency,
+            ))
+    });
+    let mut rows = Vec::with_capacity(days.len() * 24);
+    for day in days.chunk_by(|a, b| a.day_start == b.day_start) {
+        for hour in 0..24 {
+            let at = day[0].day_start + Duration::hours(hour as i64);
+            if at < spec.from || at >= spec.to {
+                continue;
+            }
+            for d in day {
+                let figure = |f: &Vec<i64>| f.get(hour).copied().unwrap_or(0);
+                let row = ReportRow {
+                    bucket_start: Some(at),
+                    utc_offset_s: None,
+                    show_id: by_show.then_some(d.show_id),
+                    ticket_type_id: Some(d.ticket_type_id),
+                    channel: None,
+                    currency: d.currency.clone(),
+                    paid_orders: figure(&d.paid_orders),
+                    tickets_sold: figure(&d.tickets_sold),
+                    gross_minor: figure(&d.gross_minor),
+                    refunded_tickets: figure(&d.refunded_tickets),
+                    refunded_minor: figure(&d.refunded_minor),
+                };
+                let empty = row.paid_orders == 0
+                    && row.tickets_sold == 0
+                    && row.gross_minor == 0
+                    && row.refunded_tickets == 0
+                    && row.refunded_minor == 0;
+                if !empty {
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The key of a report row (bucket, show, ticket type, channel, currency).
+type RowKey = (
+    Option<DateTime<Utc>>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<String>,
+    String,
+);
+
+/// What the rollups count too many: the rollups count an order once per
+/// 15-minute bucket it has a paid event in, so an order paid in several
+/// buckets that one report row merges is counted once per bucket there.
+/// `paid_order_repeats` lists the paid keys of such orders; per row, and per
+/// total, the excess is the number of their keys in it minus the number of
+/// distinct orders among them.
+#[derive(Debug, Default)]
+pub struct Repeats {
+    rows: HashMap<RowKey, i64>,
+    totals: HashMap<String, i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RepeatRow {
+    bucket_start: Option<DateTime<Utc>>,
+    show_id: Option<Uuid>,
+    ticket_type_id: Option<Uuid>,
+    channel: Option<String>,
+    currency: String,
+    order_id: Uuid,
+}
+
+impl Repeats {
+    /// The excess of each row and total of `spec`.
+    pub async fn read(
+        conn: &mut PgConnection,
+        spec: &ReportSpec,
+        reseller_id: Uuid,
+    ) -> Result<Self, sqlx::Error> {
+        let (sql, binds) = spec.repeats_query(reseller_id);
+        let keys: Vec<RepeatRow> = binds.bind_as(&sql).fetch_all(conn).await?;
+        Ok(Self::of(keys))
+    }
+
+    fn of(keys: Vec<RepeatRow>) -> Self {
+        let mut rows: HashMap<RowKey, (i64, HashSet<Uuid>)> = HashMap::new();
+        let mut totals: HashMap<String, (i64, HashSet<Uuid>)> = HashMap::new();
+        for k in keys {
+            let total = totals.entry(k.currency.clone()).or_default();
+            total.0 += 1;
+            total.1.insert(k.order_id);
+            let row = rows
+                .entry((
+                    k.bucket_start,
+                    k.show_id,
+                    k.ticket_type_id,
+                    k.channel,
+                    k.currency,
+                ))
+                .or_default();
+            row.0 += 1;
+            row.1.insert(k.order_id);
+        }
+        let excess = |(keys, orders): (i64, HashSet<Uuid>)| keys - orders.len() as i64;
+        Self {
+            rows: rows
+                .into_iter()
+                .map(|(k, v)| (k, excess(v)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            totals: totals
+                .into_iter()
+                .map(|(k, v)| (k, excess(v)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        }
+    }
+
+    /// Corrects one row (before `finish_rows`, or as streamed).
+    pub fn correct_row(&self, row: &mut ReportRow) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let key = (
+            row.bucket_start,
+            row.show_id,
+            row.ticket_type_id,
+            row.channel.clone(),
+            row.currency.clone(),
+        );
+        if let Some(n) = self.rows.get(&key) {
+            row.paid_orders -= n;
+        }
+    }
+
+    pub fn correct_rows(&self, rows: &mut [ReportRow]) {
+        for row in rows {
+            self.correct_row(row);
+        }
+    }
+
+    /// Corrects totals (one per currency).
+    pub fn correct_totals(&self, totals: &mut [ReportRow]) {
+        for t in totals {
+            if let Some(n) = self.totals.get(&t.currency) {
+                t.paid_orders -= n;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(order: u128, hour: u32, currency: &str) -> RepeatRow {
+        RepeatRow {
+            bucket_start: Some(
+                DateTime::parse_from_rfc3339(&format!("2026-11-25T{hour:02}:00:00Z"))
+                    .unwrap()
+                    .with_timezone(&Utc),
+            ),
+            show_id: None,
+            ticket_type_id: None,
+            channel: None,
+            currency: currency.into(),
+            order_id: Uuid::from_u128(order),
+        }
+    }
+
+    #[test]
+    fn the_excess_is_the_keys_of_a_row_minus_its_distinct_orders() {
+        // Order 1: three buckets in hour 10, one in hour 11. Order 2: two
+        // buckets in hour 11. Order 3 (EUR): one bucket in hours 10 and 12.
+        let r = Repeats::of(vec![
+            key(1, 10, "IDR"),
+            key(1, 10, "IDR"),
+            key(1, 10, "IDR"),
+            key(1, 11, "IDR"),
+            key(2, 11, "IDR"),
+            key(2, 11, "IDR"),
+            key(3, 10, "EUR"),
+            key(3, 12, "EUR"),
+        ]);
+        let at = |h| key(0, h, "IDR").bucket_start;
+        assert_eq!(
+            r.rows.get(&(at(10), None, None, None, "IDR".into())),
+            Some(&2)
+        );
+        assert_eq!(
+            r.rows.get(&(at(11), None, None, None, "IDR".into())),
+            Some(&1)
+        );
+        assert_eq!(r.rows.get(&(at(10), None, None, None, "EUR".into())), None);
+        assert_eq!(r.totals.get("IDR"), Some(&4));
+        assert_eq!(r.totals.get("EUR"), Some(&1));
+    }
+}
