@@ -265,7 +265,7 @@ const DERIVE_SQL: [(&str, &str); 8] = [
         "orders",
         "INSERT INTO reseller.orders AS o (reseller_id, order_id, first_event_at, first_event_id, show_id, channel, \
            currency, paid, cancelled, expired, tickets, gross_minor, refunded_tickets, refunded_minor, \
-           created_event_at, paid_at, last_event_at, event_count) \
+           created_event_at, paid_at, last_event_at, event_count, paid_buckets) \
          SELECT e.reseller_id, e.order_id, min(e.occurred_at), \
            (array_agg(e.event_id ORDER BY e.occurred_at, e.event_id))[1], \
            (array_agg(e.show_id ORDER BY e.occurred_at, e.event_id))[1], \
@@ -278,7 +278,9 @@ const DERIVE_SQL: [(&str, &str); 8] = [
            coalesce(sum(s.a) FILTER (WHERE e.type = 'order.refunded'), 0), \
            min(e.occurred_at) FILTER (WHERE e.type = 'order.created'), \
            min(e.occurred_at) FILTER (WHERE e.type = 'order.paid'), \
-           max(e.occurred_at), count(*)::int \
+           max(e.occurred_at), count(*)::int, \
+           count(DISTINCT date_bin('15 minutes', e.occurred_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')) \
+             FILTER (WHERE e.type = 'order.paid')::int \
          FROM lg_events e CROSS JOIN LATERAL ( \
            SELECT sum((l->>'quantity')::bigint) AS q, \
              sum((l->>'quantity')::bigint * (l->>'unit_price_minor')::bigint) AS a \
@@ -302,7 +304,8 @@ const DERIVE_SQL: [(&str, &str); 8] = [
            created_event_at = LEAST(o.created_event_at, EXCLUDED.created_event_at), \
            paid_at = LEAST(o.paid_at, EXCLUDED.paid_at), \
            last_event_at = GREATEST(o.last_event_at, EXCLUDED.last_event_at), \
-           event_count = o.event_count + EXCLUDED.event_count",
+           event_count = o.event_count + EXCLUDED.event_count, \
+           paid_buckets = o.paid_buckets + EXCLUDED.paid_buckets",
     ),
 ];
 

@@ -266,7 +266,7 @@ pub async fn add_order_counts(
 pub type HourlyKey = (Uuid, DateTime<Utc>, String);
 /// Key of a `sales_hourly_by_show` row: reseller, UTC hour, show, currency.
 pub type HourlyShowKey = (Uuid, DateTime<Utc>, Uuid, String);
-/// A `sales_hours_by_ticket_type` row: reseller, UTC day, ticket type,
+/// A `sales_hourly_by_ticket_type` row: reseller, UTC hour, ticket type,
 /// currency (its key, in order) and the ticket type's show.
 pub type HourlyTicketTypeKey = (Uuid, DateTime<Utc>, Uuid, String, Uuid);
 
@@ -315,7 +315,7 @@ pub async fn add_hourly(
     conn: &mut PgConnection,
     total: &[(HourlyKey, RollupDelta)],
     by_show: &[(HourlyShowKey, RollupDelta)],
-    by_ticket_type: &[(HourlyTicketTypeKey, DayHours)],
+    by_ticket_type: &[(HourlyTicketTypeKey, RollupDelta)],
 ) -> Result<(), sqlx::Error> {
     if !total.is_empty() {
         let columns = "reseller_id, hour_start, currency";
@@ -352,70 +352,22 @@ pub async fn add_hourly(
         bind_figures(query, by_show).execute(&mut *conn).await?;
     }
     if !by_ticket_type.is_empty() {
-        add_hours_by_ticket_type(conn, by_ticket_type).await?;
+        // show_id is not part of the key: it follows from the ticket type.
+        let sql = hourly_upsert(
+            "sales_hourly_by_ticket_type",
+            "reseller_id, hour_start, ticket_type_id, currency, show_id",
+            "reseller_id, hour_start, ticket_type_id, currency",
+            &["uuid", "timestamptz", "uuid", "text", "uuid"],
+        );
+        let rows = by_ticket_type;
+        let query = sqlx::query(&sql)
+            .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>());
+        bind_figures(query, rows).execute(&mut *conn).await?;
     }
-    Ok(())
-}
-
-/// The 24 hourly deltas of one `sales_hours_by_ticket_type` row (index 0
-/// is 00:00-01:00 UTC).
-pub type DayHours = [RollupDelta; 24];
-
-/// Adds whole days of hourly deltas to `sales_hours_by_ticket_type`, one
-/// upsert per row in key order: each figure arrives as 24 values (a flat
-/// array, 24 per row) and is added element by element.
-async fn add_hours_by_ticket_type(
-    conn: &mut PgConnection,
-    rows: &[(HourlyTicketTypeKey, DayHours)],
-) -> Result<(), sqlx::Error> {
-    let figures = [
-        "paid_orders",
-        "tickets_sold",
-        "gross_minor",
-        "refunded_tickets",
-        "refunded_minor",
-    ];
-    let slices: Vec<String> = (0..figures.len())
-        .map(|f| format!("(${}::bigint[])[k.i * 24 - 23 : k.i * 24]", f + 6))
-        .collect();
-    let sums: Vec<String> = figures
-        .iter()
-        .map(|f| {
-            let each: Vec<String> = (1..=24)
-                .map(|h| format!("r.{f}[{h}] + EXCLUDED.{f}[{h}]"))
-                .collect();
-            format!("{f} = ARRAY[{}]", each.join(", "))
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO reseller.sales_hours_by_ticket_type AS r (reseller_id, day_start, ticket_type_id, currency, \
-           show_id, {figures}) \
-         SELECT k.r, k.d, k.t, k.c, k.s, {slices} \
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::uuid[]) \
-           WITH ORDINALITY AS k(r, d, t, c, s, i) \
-         ON CONFLICT (reseller_id, day_start, ticket_type_id, currency) DO UPDATE SET {sums}",
-        figures = figures.join(", "),
-        slices = slices.join(", "),
-        sums = sums.join(", "),
-    );
-    let flat = |f: fn(&RollupDelta) -> i64| {
-        rows.iter()
-            .flat_map(|(_, hours)| hours.iter().map(f))
-            .collect::<Vec<i64>>()
-    };
-    sqlx::query(&sql)
-        .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>())
-        .bind(flat(|d| d.paid_orders))
-        .bind(flat(|d| d.tickets_sold))
-        .bind(flat(|d| d.gross_minor))
-        .bind(flat(|d| d.refunded_tickets))
-        .bind(flat(|d| d.refunded_minor))
-        .execute(conn)
-        .await?;
     Ok(())
 }
 

@@ -1,15 +1,14 @@
-//! Reading a report: the rows (see [`ReportSpec::sql`], or for an hourly
-//! report by ticket type straight from the day rows of
-//! `sales_hours_by_ticket_type`), the totals, and the paid-order
-//! correction for orders paid in more than one 15-minute bucket.
+//! Reading a report: the rows (see [`ReportSpec::sql`]), the totals, and
+//! the paid-order correction for orders paid in more than one 15-minute
+//! bucket.
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{finish_rows, totals_of, Granularity, Mode, ReportRow, ReportSpec, Source};
+use super::{finish_rows, totals_of, Mode, ReportRow, ReportSpec};
 
 /// The rows of `spec` in order with their offsets, and with `with_totals`
 /// its totals (else none).
@@ -19,12 +18,8 @@ pub async fn rows_and_totals(
     reseller_id: Uuid,
     with_totals: bool,
 ) -> Result<(Vec<ReportRow>, Vec<ReportRow>), sqlx::Error> {
-    let mut rows = if reads_day_rows(spec) {
-        hours_by_ticket_type(conn, spec, reseller_id).await?
-    } else {
-        let (sql, binds) = spec.query(reseller_id, Mode::Collect);
-        binds.bind(&sql).fetch_all(&mut *conn).await?
-    };
+    let (sql, binds) = spec.query(reseller_id, Mode::Collect);
+    let mut rows = binds.bind(&sql).fetch_all(&mut *conn).await?;
     let repeats = Repeats::read(conn, spec, reseller_id).await?;
     let totals = if !with_totals {
         Vec::new()
@@ -46,102 +41,6 @@ pub async fn rows_and_totals(
     repeats.correct_rows(&mut rows);
     finish_rows(conn, spec, &mut rows).await?;
     Ok((rows, totals))
-}
-
-/// True for an hourly report by ticket type served by the hourly rollups:
-/// one report row per stored hour, read from the day rows directly.
-fn reads_day_rows(spec: &ReportSpec) -> bool {
-    spec.source() == Source::HourlyByTicketType
-        && spec.granularity == Granularity::Hour
-        && spec.by_ticket_type
-}
-
-/// A row of `sales_hours_by_ticket_type`.
-#[derive(sqlx::FromRow)]
-struct DayRow {
-    day_start: DateTime<Utc>,
-    ticket_type_id: Uuid,
-    currency: String,
-    show_id: Uuid,
-    paid_orders: Vec<i64>,
-    tickets_sold: Vec<i64>,
-    gross_minor: Vec<i64>,
-    refunded_tickets: Vec<i64>,
-    refunded_minor: Vec<i64>,
-}
-
-/// The hours of the range with a sale, one row per hour, ticket type and
-/// currency, ordered by hour, show (when grouped by it), ticket type and
-/// currency: the day rows are sorted so, then each day is read hour by
-/// hour.
-async fn hours_by_ticket_type(
-    conn: &mut PgConnection,
-    spec: &ReportSpec,
-    reseller_id: Uuid,
-) -> Result<Vec<ReportRow>, sqlx::Error> {
-    let mut days: Vec<DayRow> = sqlx::query_as(
-        "SELECT day_start, ticket_type_id, currency, show_id, paid_orders, tickets_sold, gross_minor, \
-           refunded_tickets, refunded_minor \
-         FROM reseller.sales_hours_by_ticket_type \
-         WHERE reseller_id = $1 AND day_start > $2 - interval '1 day' AND day_start < $3 \
-           AND ($4::uuid IS NULL OR show_id = $4) AND ($5::uuid IS NULL OR ticket_type_id = $5)",
-    )
-    .bind(reseller_id)
-    .bind(spec.from)
-    .bind(spec.to)
-    .bind(spec.show_id)
-    .bind(spec.ticket_type_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let by_show = spec.by_show;
-    days.sort_unstable_by(|a, b| {
-        (
-            a.day_start,
-            by_show.then_some(a.show_id),
-            a.ticket_type_id,
-            &a.currency,
-        )
-            .cmp(&(
-                b.day_start,
-                by_show.then_some(b.show_id),
-                b.ticket_type_id,
-                &b.currency,
-            ))
-    });
-    let mut rows = Vec::with_capacity(days.len() * 24);
-    for day in days.chunk_by(|a, b| a.day_start == b.day_start) {
-        for hour in 0..24 {
-            let at = day[0].day_start + Duration::hours(hour as i64);
-            if at < spec.from || at >= spec.to {
-                continue;
-            }
-            for d in day {
-                let figure = |f: &Vec<i64>| f.get(hour).copied().unwrap_or(0);
-                let row = ReportRow {
-                    bucket_start: Some(at),
-                    utc_offset_s: None,
-                    show_id: by_show.then_some(d.show_id),
-                    ticket_type_id: Some(d.ticket_type_id),
-                    channel: None,
-                    currency: d.currency.clone(),
-                    paid_orders: figure(&d.paid_orders),
-                    tickets_sold: figure(&d.tickets_sold),
-                    gross_minor: figure(&d.gross_minor),
-                    refunded_tickets: figure(&d.refunded_tickets),
-                    refunded_minor: figure(&d.refunded_minor),
-                };
-                let empty = row.paid_orders == 0
-                    && row.tickets_sold == 0
-                    && row.gross_minor == 0
-                    && row.refunded_tickets == 0
-                    && row.refunded_minor == 0;
-                if !empty {
-                    rows.push(row);
-                }
-            }
-        }
-    }
-    Ok(rows)
 }
 
 /// The key of a report row (bucket, show, ticket type, channel, currency).
