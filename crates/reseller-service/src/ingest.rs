@@ -25,8 +25,8 @@ use uuid::Uuid;
 use crate::db::{
     self,
     ingest::{
-        HourlyKey, HourlyShowKey, HourlyTicketTypeKey, OrderCountKey, PaidKey, Quarantined,
-        RollupDelta, RollupKey,
+        DayHours, HourlyKey, HourlyShowKey, HourlyTicketTypeKey, OrderCountKey, PaidKey,
+        Quarantined, RollupDelta, RollupKey,
     },
 };
 
@@ -452,7 +452,8 @@ async fn apply_projections(tx: &mut db::Tx, accepted: &[&SaleEvent]) -> Result<(
 struct Hourly {
     total: BTreeMap<HourlyKey, RollupDelta>,
     by_show: BTreeMap<HourlyShowKey, RollupDelta>,
-    by_ticket_type: BTreeMap<HourlyTicketTypeKey, RollupDelta>,
+    /// Per UTC day, its 24 hours (`sales_hours_by_ticket_type`).
+    by_ticket_type: BTreeMap<HourlyTicketTypeKey, DayHours>,
 }
 
 fn add_delta(into: &mut RollupDelta, d: &RollupDelta) {
@@ -471,17 +472,19 @@ impl Hourly {
         let mut hourly = Self::default();
         for (k, d) in rollups {
             let hour = hour_of(k.bucket_start);
+            let day = day_of(k.bucket_start);
+            let slot = (hour - day).num_hours().clamp(0, 23) as usize;
             add_delta(
-                hourly
+                &mut hourly
                     .by_ticket_type
                     .entry((
                         k.reseller_id,
-                        hour,
+                        day,
                         k.ticket_type_id,
                         k.currency.clone(),
                         k.show_id,
                     ))
-                    .or_default(),
+                    .or_insert([RollupDelta::default(); 24])[slot],
                 d,
             );
             let figures = RollupDelta {
@@ -518,6 +521,13 @@ impl Hourly {
         }
         hourly
     }
+}
+
+/// The UTC day (its midnight) of a 15-minute bucket.
+fn day_of(bucket: DateTime<Utc>) -> DateTime<Utc> {
+    bucket
+        .duration_trunc(chrono::Duration::days(1))
+        .unwrap_or(bucket)
 }
 
 /// The UTC hour of a 15-minute bucket.

@@ -242,16 +242,28 @@ const DERIVE_SQL: [(&str, &str); 8] = [
            gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
            refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
            refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor; \
-         INSERT INTO reseller.sales_hourly_by_ticket_type AS r (reseller_id, hour_start, ticket_type_id, currency, \
-           show_id, paid_orders, tickets_sold, gross_minor, refunded_tickets, refunded_minor) \
-         SELECT reseller_id, date_trunc('hour', bucket_start, 'UTC'), ticket_type_id, currency, show_id, \
-           sum(paid_orders), sum(tickets_sold), sum(gross_minor), sum(refunded_tickets), sum(refunded_minor) \
-         FROM lg_tt GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 \
-         ON CONFLICT (reseller_id, hour_start, ticket_type_id, currency) DO UPDATE SET \
-           paid_orders = r.paid_orders + EXCLUDED.paid_orders, tickets_sold = r.tickets_sold + EXCLUDED.tickets_sold, \
-           gross_minor = r.gross_minor + EXCLUDED.gross_minor, \
-           refunded_tickets = r.refunded_tickets + EXCLUDED.refunded_tickets, \
-           refunded_minor = r.refunded_minor + EXCLUDED.refunded_minor",
+         CREATE TEMP TABLE lg_tt_hours ON COMMIT DROP AS \
+         SELECT reseller_id, date_trunc('day', bucket_start, 'UTC') AS day_start, ticket_type_id, currency, \
+           show_id, extract(hour FROM bucket_start AT TIME ZONE 'UTC')::int AS n, \
+           sum(paid_orders) AS paid_orders, sum(tickets_sold) AS tickets_sold, sum(gross_minor) AS gross_minor, \
+           sum(refunded_tickets) AS refunded_tickets, sum(refunded_minor) AS refunded_minor \
+         FROM lg_tt GROUP BY 1, 2, 3, 4, 5, 6; \
+         ANALYZE lg_tt_hours; \
+         INSERT INTO reseller.sales_hours_by_ticket_type AS r (reseller_id, day_start, ticket_type_id, currency, \
+           show_id, figures) \
+         SELECT k.reseller_id, k.day_start, k.ticket_type_id, k.currency, k.show_id, \
+           string_agg(int8send(coalesce(f.v, 0)::bigint), ''::bytea ORDER BY h.n, f.i) \
+         FROM (SELECT DISTINCT reseller_id, day_start, ticket_type_id, currency, show_id FROM lg_tt_hours) AS k \
+         CROSS JOIN generate_series(0, 23) AS h(n) \
+         LEFT JOIN lg_tt_hours c ON c.reseller_id = k.reseller_id AND c.day_start = k.day_start \
+           AND c.ticket_type_id = k.ticket_type_id AND c.currency = k.currency AND c.n = h.n \
+         CROSS JOIN LATERAL unnest(ARRAY[c.paid_orders, c.tickets_sold, c.gross_minor, c.refunded_tickets, \
+           c.refunded_minor]) WITH ORDINALITY AS f(v, i) \
+         GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4 \
+         ON CONFLICT (reseller_id, day_start, ticket_type_id, currency) DO UPDATE SET figures = ( \
+           SELECT string_agg(int8send(reseller.hour_figure(r.figures, x, y) \
+             + reseller.hour_figure(EXCLUDED.figures, x, y)), ''::bytea ORDER BY x, y) \
+           FROM generate_series(0, 23) AS x CROSS JOIN generate_series(0, 4) AS y)",
     ),
     (
         "sold",
@@ -368,7 +380,7 @@ pub async fn vacuum_analyze(conn: &mut PgConnection) -> Result<(), String> {
     sqlx::raw_sql(
         "VACUUM (ANALYZE) reseller.sale_events, reseller.orders, reseller.sales_rollup_15m, \
          reseller.sales_orders_15m, reseller.paid_order_buckets, reseller.ticket_types, \
-         reseller.sales_hourly, reseller.sales_hourly_by_show, reseller.sales_hourly_by_ticket_type",
+         reseller.sales_hourly, reseller.sales_hourly_by_show, reseller.sales_hours_by_ticket_type",
     )
     .execute(conn)
     .await

@@ -266,7 +266,7 @@ pub async fn add_order_counts(
 pub type HourlyKey = (Uuid, DateTime<Utc>, String);
 /// Key of a `sales_hourly_by_show` row: reseller, UTC hour, show, currency.
 pub type HourlyShowKey = (Uuid, DateTime<Utc>, Uuid, String);
-/// A `sales_hourly_by_ticket_type` row: reseller, UTC hour, ticket type,
+/// A `sales_hours_by_ticket_type` row: reseller, UTC day, ticket type,
 /// currency (its key, in order) and the ticket type's show.
 pub type HourlyTicketTypeKey = (Uuid, DateTime<Utc>, Uuid, String, Uuid);
 
@@ -315,7 +315,7 @@ pub async fn add_hourly(
     conn: &mut PgConnection,
     total: &[(HourlyKey, RollupDelta)],
     by_show: &[(HourlyShowKey, RollupDelta)],
-    by_ticket_type: &[(HourlyTicketTypeKey, RollupDelta)],
+    by_ticket_type: &[(HourlyTicketTypeKey, DayHours)],
 ) -> Result<(), sqlx::Error> {
     if !total.is_empty() {
         let columns = "reseller_id, hour_start, currency";
@@ -352,22 +352,163 @@ pub async fn add_hourly(
         bind_figures(query, by_show).execute(&mut *conn).await?;
     }
     if !by_ticket_type.is_empty() {
-        // show_id is not part of the key: it follows from the ticket type.
-        let sql = hourly_upsert(
-            "sales_hourly_by_ticket_type",
-            "reseller_id, hour_start, ticket_type_id, currency, show_id",
-            "reseller_id, hour_start, ticket_type_id, currency",
-            &["uuid", "timestamptz", "uuid", "text", "uuid"],
-        );
-        let rows = by_ticket_type;
-        let query = sqlx::query(&sql)
-            .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>());
-        bind_figures(query, rows).execute(&mut *conn).await?;
+        add_hours_by_ticket_type(conn, by_ticket_type).await?;
     }
+    Ok(())
+}
+
+/// The 24 hourly deltas of one `sales_hours_by_ticket_type` row (index 0
+/// is 00:00-01:00 UTC).
+pub type DayHours = [RollupDelta; 24];
+
+/// Bytes of a packed day: 24 hours x 5 figures x 8 (see the migration).
+pub const DAY_BYTES: usize = 24 * 5 * 8;
+
+/// `hours` packed as stored (hour-major, big-endian).
+pub fn pack_day(hours: &DayHours) -> Vec<u8> {
+    let mut out = Vec::with_capacity(DAY_BYTES);
+    for h in hours {
+        for v in [
+            h.paid_orders,
+            h.tickets_sold,
+            h.gross_minor,
+            h.refunded_tickets,
+            h.refunded_minor,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
+    out
+}
+
+/// A stored day unpacked; a value of the wrong size reads as zeros (the
+/// table's check constraint rules it out).
+pub fn unpack_day(bytes: &[u8]) -> DayHours {
+    let mut hours = [RollupDelta::default(); 24];
+    if bytes.len() != DAY_BYTES {
+        return hours;
+    }
+    let value = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+        i64::from_be_bytes(b)
+    };
+    for (h, hour) in hours.iter_mut().enumerate() {
+        *hour = RollupDelta {
+            paid_orders: value(h * 5),
+            tickets_sold: value(h * 5 + 1),
+            gross_minor: value(h * 5 + 2),
+            refunded_tickets: value(h * 5 + 3),
+            refunded_minor: value(h * 5 + 4),
+        };
+    }
+    hours
+}
+
+/// Adds whole days of hourly deltas to `sales_hours_by_ticket_type`
+/// (`rows` sorted by key). The figures are packed, so the service adds
+/// them: (1) one insert of every row in key order, new rows with their
+/// deltas as values and existing ones only locked (`DO UPDATE ... WHERE
+/// false` locks without writing), which keeps the table's lock order;
+/// (2) the locked rows are read, (3) and written back with the deltas
+/// added. Nobody else can change a row between (1) and (3).
+async fn add_hours_by_ticket_type(
+    conn: &mut PgConnection,
+    rows: &[(HourlyTicketTypeKey, DayHours)],
+) -> Result<(), sqlx::Error> {
+    type DayKey = (Uuid, DateTime<Utc>, Uuid, String);
+    let packed: Vec<Vec<u8>> = rows.iter().map(|(_, hours)| pack_day(hours)).collect();
+    let inserted: Vec<DayKey> = sqlx::query_as(
+        "INSERT INTO reseller.sales_hours_by_ticket_type AS r \
+           (reseller_id, day_start, ticket_type_id, currency, show_id, figures) \
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::uuid[], $6::bytea[]) \
+         ON CONFLICT (reseller_id, day_start, ticket_type_id, currency) DO UPDATE \
+           SET figures = r.figures WHERE false \
+         RETURNING reseller_id, day_start, ticket_type_id, currency",
+    )
+    .bind(rows.iter().map(|(k, _)| k.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(k, _)| k.1).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(k, _)| k.2).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(k, _)| k.3.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(k, _)| k.4).collect::<Vec<_>>())
+    .bind(&packed)
+    .fetch_all(&mut *conn)
+    .await?;
+    let inserted: HashSet<DayKey> = inserted.into_iter().collect();
+    let existing: Vec<&(HourlyTicketTypeKey, DayHours)> = rows
+        .iter()
+        .filter(|(k, _)| !inserted.contains(&(k.0, k.1, k.2, k.3.clone())))
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let (r, d, t, c) = (
+        existing.iter().map(|(k, _)| k.0).collect::<Vec<_>>(),
+        existing.iter().map(|(k, _)| k.1).collect::<Vec<_>>(),
+        existing.iter().map(|(k, _)| k.2).collect::<Vec<_>>(),
+        existing
+            .iter()
+            .map(|(k, _)| k.3.as_str())
+            .collect::<Vec<_>>(),
+    );
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        reseller_id: Uuid,
+        day_start: DateTime<Utc>,
+        ticket_type_id: Uuid,
+        currency: String,
+        figures: Vec<u8>,
+    }
+    let stored: Vec<Stored> = sqlx::query_as(
+        "SELECT s.reseller_id, s.day_start, s.ticket_type_id, s.currency, s.figures \
+         FROM reseller.sales_hours_by_ticket_type s \
+         JOIN unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[]) AS k(reseller_id, day_start, ticket_type_id, currency) \
+           USING (reseller_id, day_start, ticket_type_id, currency)",
+    )
+    .bind(&r)
+    .bind(&d)
+    .bind(&t)
+    .bind(&c)
+    .fetch_all(&mut *conn)
+    .await?;
+    let stored: HashMap<DayKey, Vec<u8>> = stored
+        .into_iter()
+        .map(|s| {
+            (
+                (s.reseller_id, s.day_start, s.ticket_type_id, s.currency),
+                s.figures,
+            )
+        })
+        .collect();
+    let mut updated = Vec::with_capacity(existing.len());
+    for (k, delta) in &existing {
+        let mut hours = stored
+            .get(&(k.0, k.1, k.2, k.3.clone()))
+            .map(|f| unpack_day(f))
+            .unwrap_or([RollupDelta::default(); 24]);
+        for (hour, d) in hours.iter_mut().zip(delta.iter()) {
+            hour.paid_orders += d.paid_orders;
+            hour.tickets_sold += d.tickets_sold;
+            hour.gross_minor = hour.gross_minor.saturating_add(d.gross_minor);
+            hour.refunded_tickets += d.refunded_tickets;
+            hour.refunded_minor = hour.refunded_minor.saturating_add(d.refunded_minor);
+        }
+        updated.push(pack_day(&hours));
+    }
+    sqlx::query(
+        "UPDATE reseller.sales_hours_by_ticket_type s SET figures = k.figures \
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::bytea[]) \
+           AS k(reseller_id, day_start, ticket_type_id, currency, figures) \
+         WHERE s.reseller_id = k.reseller_id AND s.day_start = k.day_start \
+           AND s.ticket_type_id = k.ticket_type_id AND s.currency = k.currency",
+    )
+    .bind(&r)
+    .bind(&d)
+    .bind(&t)
+    .bind(&c)
+    .bind(&updated)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -669,4 +810,30 @@ pub async fn mark_replayed(
     .bind(id)
     .fetch_one(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_day_unpacks_to_itself() {
+        let mut hours = [RollupDelta::default(); 24];
+        for (h, hour) in hours.iter_mut().enumerate() {
+            let h = h as i64;
+            *hour = RollupDelta {
+                paid_orders: h,
+                tickets_sold: -h,
+                gross_minor: i64::MAX - h,
+                refunded_tickets: i64::MIN + h,
+                refunded_minor: h << 40,
+            };
+        }
+        let packed = pack_day(&hours);
+        assert_eq!(packed.len(), DAY_BYTES);
+        // Hour 1's tickets_sold (-1) is the 7th value, big-endian.
+        assert_eq!(packed[48..56], (-1i64).to_be_bytes());
+        assert_eq!(unpack_day(&packed), hours);
+        assert_eq!(unpack_day(&packed[1..]), [RollupDelta::default(); 24]);
+    }
 }

@@ -47,17 +47,17 @@ fn write_rows(out: &mut Vec<u8>, rows: &[ReportRow]) {
             }
             key(out, "bucket_start");
             if let Some((_, text)) = &bucket {
-                string(out, text);
+                plain(out, text);
             }
         }
         let mut uuid_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
         if let Some(show) = r.show_id {
             key(out, "show_id");
-            string(out, show.hyphenated().encode_lower(&mut uuid_buf));
+            plain(out, show.hyphenated().encode_lower(&mut uuid_buf));
         }
         if let Some(tt) = r.ticket_type_id {
             key(out, "ticket_type_id");
-            string(out, tt.hyphenated().encode_lower(&mut uuid_buf));
+            plain(out, tt.hyphenated().encode_lower(&mut uuid_buf));
         }
         if let Some(channel) = &r.channel {
             key(out, "channel");
@@ -82,15 +82,19 @@ fn write_rows(out: &mut Vec<u8>, rows: &[ReportRow]) {
     out.push(b']');
 }
 
-/// A JSON string: plain text copied as is, anything else escaped by serde.
+/// A JSON string of text that needs no escaping (an RFC 3339 instant, a
+/// UUID).
+fn plain(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+/// A JSON string: letters, digits and `_` copied as is, anything else
+/// escaped by serde.
 fn string(out: &mut Vec<u8>, s: &str) {
-    let plain = s
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'+' | b'.'));
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        plain(out, s);
     } else if serde_json::to_writer(&mut *out, s).is_err() {
         // Writing to a Vec cannot fail; keep the document valid anyway.
         out.extend_from_slice(b"\"\"");

@@ -1,4 +1,5 @@
-//! Reading a report: the rows (see [`ReportSpec::sql`]), the totals, and
+//! Reading a report: the rows (see [`ReportSpec::sql`] and
+//! [`hours::rows`]), the totals, and
 //! the paid-order correction for orders paid in more than one 15-minute
 //! bucket.
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{finish_rows, totals_of, Mode, ReportRow, ReportSpec};
+use super::{finish_rows, hours, totals_of, Mode, ReportRow, ReportSpec, Source};
 
 /// The rows of `spec` in order with their offsets, and with `with_totals`
 /// its totals (else none).
@@ -18,8 +19,12 @@ pub async fn rows_and_totals(
     reseller_id: Uuid,
     with_totals: bool,
 ) -> Result<(Vec<ReportRow>, Vec<ReportRow>), sqlx::Error> {
-    let (sql, binds) = spec.query(reseller_id, Mode::Collect);
-    let mut rows = binds.bind(&sql).fetch_all(&mut *conn).await?;
+    let mut rows = if spec.source() == Source::HourlyByTicketType {
+        hours::rows(conn, spec, reseller_id).await?
+    } else {
+        let (sql, binds) = spec.query(reseller_id, Mode::Collect);
+        binds.bind(&sql).fetch_all(&mut *conn).await?
+    };
     let repeats = Repeats::read(conn, spec, reseller_id).await?;
     let totals = if !with_totals {
         Vec::new()
@@ -39,7 +44,9 @@ pub async fn rows_and_totals(
         totals
     };
     repeats.correct_rows(&mut rows);
-    finish_rows(conn, spec, &mut rows).await?;
+    // `hours::rows` gives them in order already.
+    let sorted = spec.source() == Source::HourlyByTicketType;
+    finish_rows(conn, spec, &mut rows, sorted).await?;
     Ok((rows, totals))
 }
 
