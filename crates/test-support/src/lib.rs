@@ -58,6 +58,29 @@ impl TestDatabase {
         }
     }
 
+    /// A fresh database with the service roles and schemas but no
+    /// migration applied (for tests of the migrations themselves).
+    pub async fn unmigrated() -> Self {
+        let server = server::shared();
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect_with(&server.superuser("postgres"))
+            .await
+            .expect("connect to the test server");
+        sqlx::raw_sql(&format!(
+            "CREATE DATABASE {}",
+            platform::db::quote_ident(&name)
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+        server::provision(server, &name).await;
+        Self {
+            superuser: server.superuser(&name),
+            roles: server.roles(&name),
+            name,
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -150,10 +150,11 @@ async fn build_template(server: &Server) -> String {
     name
 }
 
-async fn migrate_template(server: &Server, name: &str) {
+/// The service roles and their schemas in database `name`, nothing migrated.
+pub(crate) async fn provision(server: &Server, name: &str) {
     let mut conn = PgConnection::connect_with(&server.superuser(name))
         .await
-        .expect("connect to the template");
+        .expect("connect to the new database");
     db::provision(&mut conn, &service_roles())
         .await
         .expect("provision the service roles");
@@ -166,6 +167,10 @@ async fn migrate_template(server: &Server, name: &str) {
         }
     }
     conn.close().await.ok();
+}
+
+async fn migrate_template(server: &Server, name: &str) {
+    provision(server, name).await;
     let roles = server.roles(name);
     // Migrations run as the service roles, exactly as in production, so the
     // tables belong to them.

@@ -35,7 +35,7 @@ pub async fn sales_overview(
 ) -> Result<Json<Overview>, ApiError> {
     let mut tx = db::platform(state.db.pool()).await?;
     let spec = OverviewSpec::parse(&mut tx, &q).await?;
-    let rows = spec.rows(&mut tx).await?;
+    let overview = spec.overview(&mut tx).await?;
     tx.commit().await?;
-    Ok(Json(Overview::from_rows(rows)))
+    Ok(Json(overview))
 }

@@ -1,8 +1,9 @@
 //! The sales overview for admin-service: the daily sales report of every
 //! reseller at once, one row per local day, reseller and currency, with the
 //! same figures as each reseller's own `GET /v1/reports/sales?granularity=day`
-//! (read from the same rollups, `paid_orders` from the order-level one), and
-//! totals per currency summed from the rows.
+//! (read from the same rollups, `paid_orders` from the order-level one, less
+//! the orders paid in several buckets of a day counted more than once), and
+//! totals per currency summed from the rows (each order once).
 //!
 //! Kept apart from the reseller's report: it reuses that report's parameter
 //! checks ([`ReportSpec::parse`]) and nothing else, so either can change
@@ -98,9 +99,60 @@ impl OverviewSpec {
         })
     }
 
+    /// The overview: its rows and totals, each order counted once per row
+    /// and per total (see `report::read::Repeats`).
+    pub async fn overview(&self, conn: &mut PgConnection) -> Result<Overview, ApiError> {
+        let rows = self.rows(conn).await?;
+        // The orders' paid keys (not per ticket type); `reseller` is the
+        // parameter of the reseller filter.
+        let filters = |reseller: &str| {
+            format!(
+                "bucket_start >= $1 AND bucket_start < $2 \
+                 AND ({reseller}::uuid IS NULL OR reseller_id = {reseller}) \
+                 AND ticket_type_id = '00000000-0000-0000-0000-000000000000'::uuid"
+            )
+        };
+        let per_row: Vec<(NaiveDate, Uuid, String, i64)> = sqlx::query_as(&format!(
+            "SELECT (date_trunc('day', bucket_start, $3) AT TIME ZONE $3)::date, reseller_id, currency, \
+               (count(*) - count(DISTINCT order_id))::bigint \
+             FROM reseller.paid_order_repeats WHERE {} GROUP BY 1, 2, 3",
+            filters("$4")
+        ))
+        .bind(self.from)
+        .bind(self.to)
+        .bind(&self.tz)
+        .bind(self.reseller_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let per_row: BTreeMap<(NaiveDate, Uuid, String), i64> = per_row
+            .into_iter()
+            .map(|(d, r, c, n)| ((d, r, c), n))
+            .collect();
+        let per_total: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT currency, (count(*) - count(DISTINCT (reseller_id, order_id)))::bigint \
+             FROM reseller.paid_order_repeats WHERE {} GROUP BY 1",
+            filters("$3")
+        ))
+        .bind(self.from)
+        .bind(self.to)
+        .bind(self.reseller_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        // Totals from the rows as counted per 15-minute bucket, then each
+        // row corrected on its own.
+        let mut overview = Overview::from_rows(rows, &per_total.into_iter().collect());
+        for row in &mut overview.rows {
+            let key = (row.day, row.reseller_id, row.figures.currency.clone());
+            if let Some(n) = per_row.get(&key) {
+                row.figures.paid_orders -= n;
+            }
+        }
+        Ok(overview)
+    }
+
     /// The rows, ordered by day, reseller and currency; 400 when there are
     /// more than [`MAX_ROWS`].
-    pub async fn rows(&self, conn: &mut PgConnection) -> Result<Vec<OverviewRow>, ApiError> {
+    async fn rows(&self, conn: &mut PgConnection) -> Result<Vec<OverviewRow>, ApiError> {
         let filters =
             "bucket_start >= $1 AND bucket_start < $2 AND ($4::uuid IS NULL OR reseller_id = $4)";
         let sql = format!(
@@ -189,7 +241,10 @@ pub struct Overview {
 }
 
 impl Overview {
-    pub fn from_rows(mut rows: Vec<OverviewRow>) -> Self {
+    /// The totals are the rows summed per currency, less `repeated`: per
+    /// currency, the paid keys of orders paid in several 15-minute buckets
+    /// minus the number of those orders (the rows count per bucket).
+    pub fn from_rows(mut rows: Vec<OverviewRow>, repeated: &BTreeMap<String, i64>) -> Self {
         let mut totals: BTreeMap<String, Figures> = BTreeMap::new();
         for row in &mut rows {
             let f = &mut row.figures;
@@ -201,6 +256,9 @@ impl Overview {
                     ..Figures::default()
                 })
                 .add(f);
+        }
+        for (currency, total) in &mut totals {
+            total.paid_orders -= repeated.get(currency).copied().unwrap_or(0);
         }
         Self {
             rows,
@@ -231,11 +289,11 @@ mod tests {
 
     #[test]
     fn totals_are_one_per_currency_summed_from_the_rows() {
-        let o = Overview::from_rows(vec![
-            row("IDR", 300, 100),
-            row("EUR", 50, 0),
-            row("IDR", 200, 0),
-        ]);
+        let repeated = BTreeMap::from([("IDR".to_owned(), 1)]);
+        let o = Overview::from_rows(
+            vec![row("IDR", 300, 100), row("EUR", 50, 0), row("IDR", 200, 0)],
+            &repeated,
+        );
         assert_eq!(o.rows[0].figures.net_minor, 200);
         let t: Vec<(&str, i64, i64, i64)> = o
             .totals
@@ -249,6 +307,7 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(t, [("EUR", 1, 50, 50), ("IDR", 2, 500, 400)]);
+        // The IDR rows hold one order twice (two days).
+        assert_eq!(t, [("EUR", 1, 50, 50), ("IDR", 1, 500, 400)]);
     }
 }

@@ -167,7 +167,22 @@ async fn the_sales_overview_equals_each_resellers_daily_report() {
                 ]);
             }
             at(&mut paid, Duration::hours(h));
-            events.push(paid);
+            events.push(paid.clone());
+            // Paid again: an hour earlier (the same local day) and, for the
+            // first order of A, the next day too. One paid order per day
+            // and in the totals.
+            if n == 2 || (n == 0 && h == 1) {
+                let mut again = paid.clone();
+                again["event_id"] = json!(Uuid::new_v4());
+                at(&mut again, Duration::hours(h - 1));
+                events.push(again);
+            }
+            if n == 0 && h == 1 {
+                let mut next_day = paid;
+                next_day["event_id"] = json!(Uuid::new_v4());
+                at(&mut next_day, Duration::hours(h + 24));
+                events.push(next_day);
+            }
             if n == 0 {
                 let mut refund = event(c, "order.refunded", &order, 1);
                 at(&mut refund, Duration::hours(h + 19));
@@ -244,15 +259,21 @@ async fn the_sales_overview_equals_each_resellers_daily_report() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
-    // One total per currency, summed over resellers and days.
+    // One total per currency, summed over resellers and days; each order
+    // once (A's first order is in the rows of two days).
     let totals = overview["totals"].as_array().unwrap();
     assert_eq!(totals.len(), 1);
-    for f in &figures[1..] {
+    for f in &figures[2..] {
         let sum: i64 = rows.iter().map(|r| r[f].as_i64().unwrap()).sum();
         assert_eq!(totals[0][f], sum, "{f}");
     }
+    let paid_in_rows: i64 = rows
+        .iter()
+        .map(|r| r["paid_orders"].as_i64().unwrap())
+        .sum();
+    assert_eq!(paid_in_rows, 7, "{overview}");
     assert_eq!(totals[0]["currency"], "IDR");
-    assert_eq!(totals[0]["paid_orders"], 6);
+    assert_eq!(totals[0]["paid_orders"], 6, "{overview}");
 
     // One reseller only.
     let only_b = internal(

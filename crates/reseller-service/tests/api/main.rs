@@ -13,6 +13,7 @@ mod ingest;
 mod ingest_property;
 mod internal_reads;
 mod metrics;
+mod migrations;
 mod openapi;
 mod replica;
 mod reports;
