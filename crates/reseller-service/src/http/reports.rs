@@ -96,9 +96,13 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
             let (sql, binds) = spec.query(reseller_id, Mode::Stream);
             let rows = binds.bind(&sql).fetch(&mut *tx);
             let line = |row: &ReportRow, chunk: &mut String| {
-                let mut row = row.clone();
-                repeats.correct_row(&mut row);
-                chunk.push_str(&spec.csv_line(&row));
+                if repeats.is_empty() {
+                    chunk.push_str(&spec.csv_line(row));
+                } else {
+                    let mut row = row.clone();
+                    repeats.correct_row(&mut row);
+                    chunk.push_str(&spec.csv_line(&row));
+                }
             };
             if csv::pump(rows, &out, line).await? {
                 tx.commit().await?;

@@ -1,7 +1,6 @@
-//! Reading a report: the rows (see [`ReportSpec::sql`] and
-//! [`hours::rows`]), the totals, and
-//! the paid-order correction for orders paid in more than one 15-minute
-//! bucket.
+//! Reading a report: the rows (see [`ReportSpec::sql`] and [`hours::rows`]),
+//! the totals, and the paid-order correction for orders paid in more than
+//! one 15-minute bucket.
 
 use std::collections::{HashMap, HashSet};
 
@@ -125,6 +124,12 @@ impl Repeats {
                 .filter(|(_, n)| *n > 0)
                 .collect(),
         }
+    }
+
+    /// True when nothing is to be corrected (no order of the report was paid
+    /// in two of its buckets).
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.totals.is_empty()
     }
 
     /// Corrects one row (before `finish_rows`, or as streamed).
