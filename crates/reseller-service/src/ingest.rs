@@ -456,14 +456,6 @@ struct Hourly {
     by_ticket_type: BTreeMap<HourlyTicketTypeKey, DayHours>,
 }
 
-fn add_delta(into: &mut RollupDelta, d: &RollupDelta) {
-    into.paid_orders += d.paid_orders;
-    into.tickets_sold += d.tickets_sold;
-    into.gross_minor = into.gross_minor.saturating_add(d.gross_minor);
-    into.refunded_tickets += d.refunded_tickets;
-    into.refunded_minor = into.refunded_minor.saturating_add(d.refunded_minor);
-}
-
 impl Hourly {
     fn of(
         rollups: &BTreeMap<RollupKey, RollupDelta>,
@@ -474,7 +466,7 @@ impl Hourly {
             let hour = hour_of(k.bucket_start);
             let day = day_of(k.bucket_start);
             let slot = (hour - day).num_hours().clamp(0, 23) as usize;
-            add_delta(
+            RollupDelta::add(
                 &mut hourly
                     .by_ticket_type
                     .entry((
@@ -491,14 +483,14 @@ impl Hourly {
                 paid_orders: 0,
                 ..*d
             };
-            add_delta(
+            RollupDelta::add(
                 hourly
                     .by_show
                     .entry((k.reseller_id, hour, k.show_id, k.currency.clone()))
                     .or_default(),
                 &figures,
             );
-            add_delta(
+            RollupDelta::add(
                 hourly
                     .total
                     .entry((k.reseller_id, hour, k.currency.clone()))

@@ -186,6 +186,17 @@ pub struct RollupDelta {
     pub refunded_minor: i64,
 }
 
+impl RollupDelta {
+    /// Adds `d` (money saturates rather than wrap).
+    pub fn add(&mut self, d: &RollupDelta) {
+        self.paid_orders += d.paid_orders;
+        self.tickets_sold += d.tickets_sold;
+        self.gross_minor = self.gross_minor.saturating_add(d.gross_minor);
+        self.refunded_tickets += d.refunded_tickets;
+        self.refunded_minor = self.refunded_minor.saturating_add(d.refunded_minor);
+    }
+}
+
 /// Adds deltas to the ticket-type rollups, in key order.
 pub async fn add_rollups(
     conn: &mut PgConnection,
@@ -487,11 +498,7 @@ async fn add_hours_by_ticket_type(
             .map(|f| unpack_day(f))
             .unwrap_or([RollupDelta::default(); 24]);
         for (hour, d) in hours.iter_mut().zip(delta.iter()) {
-            hour.paid_orders += d.paid_orders;
-            hour.tickets_sold += d.tickets_sold;
-            hour.gross_minor = hour.gross_minor.saturating_add(d.gross_minor);
-            hour.refunded_tickets += d.refunded_tickets;
-            hour.refunded_minor = hour.refunded_minor.saturating_add(d.refunded_minor);
+            hour.add(d);
         }
         updated.push(pack_day(&hours));
     }

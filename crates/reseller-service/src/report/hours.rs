@@ -96,11 +96,7 @@ pub async fn rows(
             let sum = sums
                 .entry((bucket, show_id, ticket_type_id, d.currency.clone()))
                 .or_default();
-            sum.paid_orders += figures.paid_orders;
-            sum.tickets_sold += figures.tickets_sold;
-            sum.gross_minor = sum.gross_minor.saturating_add(figures.gross_minor);
-            sum.refunded_tickets += figures.refunded_tickets;
-            sum.refunded_minor = sum.refunded_minor.saturating_add(figures.refunded_minor);
+            sum.add(figures);
         }
     }
     Ok(sums
