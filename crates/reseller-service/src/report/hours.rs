@@ -87,6 +87,8 @@ pub async fn rows(
                 continue;
             }
             let bucket = match &starts {
+                // An hour is its own bucket (the zone's offsets are whole hours).
+                None if spec.granularity == Granularity::Hour => Some(at),
                 None => None,
                 Some(starts) => {
                     let i = starts.partition_point(|s| *s <= at);
@@ -105,14 +107,14 @@ pub async fn rows(
         .collect())
 }
 
-/// The bucket starts of the range (hours for `hour`), or none for `none`.
+/// The bucket starts of the range; none for `none`, and for `hour`, whose
+/// buckets are the hours themselves (no query).
 async fn bucket_starts(
     conn: &mut PgConnection,
     spec: &ReportSpec,
 ) -> Result<Option<Vec<DateTime<Utc>>>, sqlx::Error> {
     let field = match spec.granularity {
-        Granularity::None => return Ok(None),
-        Granularity::Minutes15 | Granularity::Hour => "hour",
+        Granularity::None | Granularity::Minutes15 | Granularity::Hour => return Ok(None),
         Granularity::Day => "day",
         Granularity::Week => "week",
         Granularity::Month => "month",

@@ -147,7 +147,8 @@ impl Source {
         match self {
             Self::Hourly => "reseller.sales_hourly",
             Self::HourlyByShow => "reseller.sales_hourly_by_show",
-            Self::HourlyByTicketType => "reseller.sales_hourly_by_ticket_type",
+            // Read by `hours::rows`, never by the SQL of `ReportSpec::sql`.
+            Self::HourlyByTicketType => "reseller.sales_hours_by_ticket_type",
             Self::Quarter => "reseller.sales_rollup_15m",
         }
     }
@@ -477,7 +478,6 @@ impl ReportSpec {
             let one_row_each = self.granularity == Granularity::Hour
                 && match source {
                     Source::HourlyByShow => self.by_show,
-                    Source::HourlyByTicketType => self.by_ticket_type,
                     _ => true,
                 };
             if one_row_each {
