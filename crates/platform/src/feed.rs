@@ -14,6 +14,7 @@ use crate::{
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// The `cursor` of the last entry read; absent to read from the start.
     #[param(pattern = "^[A-Za-z0-9_-]*$")]

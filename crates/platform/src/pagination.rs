@@ -14,6 +14,7 @@ pub const MAX_LIMIT: u32 = 500;
 /// The paging part of a list's query string.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page size: 1 to 500, 50 when absent.
     #[param(minimum = 1, maximum = 500)]

@@ -15,6 +15,7 @@ use crate::{reseller_api::query_pairs, ApiError, AppState};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OverviewQuery {
     /// The first local day, `YYYY-MM-DD`.
     #[param(required = true, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]

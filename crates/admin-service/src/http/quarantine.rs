@@ -16,6 +16,7 @@ use crate::{audit::audited, db::audit::Entry, reseller_api::query_pairs, ApiErro
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuarantine {
     /// Page size: 1 to 500, 50 when absent.
     #[param(minimum = 1, maximum = 500)]

@@ -212,6 +212,7 @@ fn ledger_json(l: &RefundLedger) -> Value {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListRefunds {
     /// Only requests with this status; `pending` for those to carry out.
     #[param(value_type = Option<RefundStatus>)]

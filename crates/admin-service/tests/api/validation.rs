@@ -67,6 +67,24 @@ async fn a_login_email_with_a_control_character_is_422_not_a_database_error() {
 }
 
 #[tokio::test]
+async fn a_query_parameter_an_operation_does_not_take_is_400() {
+    let app = TestApp::spawn().await;
+    let owner = app.session(AdminRole::Owner).await;
+    // What a fuzzer sent: known parameters with unknown ones, one unnamed.
+    let body = app
+        .call(TestRequest::get("/v1/shows?0=null&y=null&cursor=&limit=1&=").bearer(&owner))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+    assert_eq!(body["errors"][0]["field"], "0");
+    assert_eq!(body["errors"][0]["code"], "unknown_parameter");
+    let body = app
+        .call(TestRequest::get("/v1/audit-log?actor=x").bearer(&owner))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+    assert_eq!(body["errors"][0]["field"], "actor");
+}
+
+#[tokio::test]
 async fn audit_filters_refuse_control_characters_and_cursors_out_of_range() {
     let app = TestApp::spawn().await;
     let viewer = app.session(AdminRole::Viewer).await;

@@ -193,13 +193,36 @@ where
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| AppQuery(value))
-            .map_err(|rejection| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    rejection.body_text(),
-                )
-            })
+            .map_err(|rejection| query_problem(&rejection.body_text()))
+    }
+}
+
+/// 400 `invalid_query`; a parameter the operation does not take (query
+/// structs deny unknown fields, as bodies do, so a misspelt `limt` is not
+/// silently ignored) is named in `errors` with code `unknown_parameter`.
+fn query_problem(text: &str) -> Problem {
+    let unknown = text
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, rest)| (name, rest.strip_prefix(", expected ")));
+    match unknown {
+        Some((name, expected)) => {
+            let takes = match expected {
+                Some(list) => format!("; this operation takes {list}"),
+                None => "; this operation takes no query parameters".into(),
+            };
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("Unknown query parameter `{name}`{takes}"),
+            )
+            .with_errors(vec![FieldError::new(
+                name,
+                "unknown_parameter",
+                "is not a parameter of this operation",
+            )])
+        }
+        None => Problem::new(StatusCode::BAD_REQUEST, "invalid_query", text),
     }
 }
 
@@ -290,6 +313,7 @@ mod tests {
     }
 
     #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Search {
         q: String,
     }
@@ -309,6 +333,19 @@ mod tests {
         // An escaped percent sign followed by "00" is ordinary text.
         assert_eq!(query("/x?q=%2500").await.unwrap().q, "%00");
         assert_eq!(query("/x?q=caf%C3%A9").await.unwrap().q, "café");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_query_parameter_is_400_naming_it() {
+        let problem = query("/x?q=a&limt=5").await.unwrap_err();
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(problem.code(), "invalid_query");
+        assert_eq!(problem.errors()[0].field, "limt");
+        assert_eq!(problem.errors()[0].code, "unknown_parameter");
+        // A parameter without a name is unknown too.
+        let problem = query("/x?q=a&=").await.unwrap_err();
+        assert_eq!(problem.errors()[0].field, "");
+        assert_eq!(problem.errors()[0].code, "unknown_parameter");
     }
 
     #[test]

@@ -251,6 +251,7 @@ pub async fn ingest_sale_events(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuarantine {
     /// Page size: 1 to 500, 50 when absent.
     #[param(minimum = 1, maximum = 500)]

@@ -22,6 +22,7 @@ use crate::{
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListResellers {
     /// Page size: 1 to 500, 50 when absent.
     #[param(minimum = 1, maximum = 500)]

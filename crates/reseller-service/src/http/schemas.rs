@@ -535,6 +535,7 @@ pub const UUID_CURSOR: &str = "^(?:[A-Za-z0-9_-]{22})?$";
 /// The query of `GET /v1/reports/sales`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SalesReportParams {
     /// Start (inclusive): an RFC 3339 instant or a `YYYY-MM-DD` date (local
     /// midnight in `tz`), on a 15-minute boundary. Must be before `to`.
@@ -571,6 +572,7 @@ pub struct SalesReportParams {
 /// a time axis (`granularity` is not `none`).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SalesChartParams {
     /// Like the report's `from`.
     #[param(
@@ -635,6 +637,7 @@ pub enum ChartGranularity {
 /// The query of `GET /internal/v1/reports/sales-overview`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OverviewParams {
     /// First day, `YYYY-MM-DD` (local in `tz`). Must be before `to`.
     #[param(pattern = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$")]
@@ -654,6 +657,7 @@ pub struct OverviewParams {
 /// The query of a feed.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FeedParams {
     /// The `cursor` of the last entry read; absent to read from the start.
     #[param(pattern = "^(?:[A-Za-f][A-Za-z0-9_-]{10})?$")]

@@ -225,6 +225,7 @@ pub async fn create_support_ticket(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListTickets {
     /// Page size: 1 to 500, 50 when absent.
     #[param(minimum = 1, maximum = 500)]

@@ -39,6 +39,7 @@ use crate::ApiError;
 
 /// The query string as sent.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     pub from: Option<String>,
     pub to: Option<String>,

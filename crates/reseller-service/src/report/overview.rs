@@ -28,6 +28,7 @@ pub const MAX_ROWS: usize = 50_000;
 
 /// The query string as sent.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OverviewQuery {
     pub from: Option<String>,
     pub to: Option<String>,

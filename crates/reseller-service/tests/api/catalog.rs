@@ -344,6 +344,13 @@ async fn keyset_pagination_is_stable_while_rows_are_inserted() {
     app.call(TestRequest::get("/v1/shows?cursor=%%%").bearer(&r.key))
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+    // A misspelt parameter is refused, not ignored.
+    let body = app
+        .call(TestRequest::get("/v1/shows?limt=1").bearer(&r.key))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+    assert_eq!(body["errors"][0]["field"], "limt");
+    assert_eq!(body["errors"][0]["code"], "unknown_parameter");
 }
 
 fn uuid_v4() -> String {
