@@ -13,6 +13,7 @@ use platform::{config::ProcessEnv, server, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    platform::memory::tune_allocator();
     let config = match Config::from_env(&ProcessEnv) {
         Ok(config) => config,
         Err(error) => {

@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod feed;
 pub mod http;
 pub mod idempotency;
+pub mod memory;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -8,6 +8,7 @@ use reseller_service::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    platform::memory::tune_allocator();
     let config = match Config::from_env(&ProcessEnv) {
         Ok(config) => config,
         Err(error) => {
