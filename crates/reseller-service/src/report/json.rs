@@ -23,63 +23,155 @@ pub fn report_body(rows: &[ReportRow], totals: &[ReportRow]) -> Vec<u8> {
 fn write_rows(out: &mut Vec<u8>, rows: &[ReportRow]) {
     out.push(b'[');
     let mut bucket: Option<(DateTime<FixedOffset>, String)> = None;
+    let mut line = Line::new();
     for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'{');
-        let mut first = true;
-        let mut key = |out: &mut Vec<u8>, name: &str| {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.push(b'"');
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b"\":");
-        };
-        if let Some(local) = r.local_bucket() {
+        let local = r.local_bucket();
+        if let Some(local) = local {
             if bucket
                 .as_ref()
                 .is_none_or(|(at, _)| *at != local || at.offset() != local.offset())
             {
                 bucket = Some((local, local.to_rfc3339_opts(SecondsFormat::Secs, false)));
             }
-            key(out, "bucket_start");
-            if let Some((_, text)) = &bucket {
-                plain(out, text);
-            }
         }
-        let mut uuid_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        if let Some(show) = r.show_id {
-            key(out, "show_id");
-            plain(out, show.hyphenated().encode_lower(&mut uuid_buf));
+        let bucket_text = local.and(bucket.as_ref()).map(|(_, text)| text.as_str());
+        if i > 0 {
+            out.push(b',');
         }
-        if let Some(tt) = r.ticket_type_id {
-            key(out, "ticket_type_id");
-            plain(out, tt.hyphenated().encode_lower(&mut uuid_buf));
+        // Most rows are written whole into a buffer on the stack, one copy
+        // into `out`; one whose text would not fit is written piecewise.
+        if line.fits(r, bucket_text) {
+            line.clear();
+            write_row(&mut line, r, bucket_text);
+            out.extend_from_slice(line.as_bytes());
+        } else {
+            write_row(out, r, bucket_text);
         }
-        if let Some(channel) = &r.channel {
-            key(out, "channel");
-            string(out, channel);
-        }
-        key(out, "currency");
-        string(out, &r.currency);
-        let mut number = itoa::Buffer::new();
-        for (name, n) in [
-            ("paid_orders", r.paid_orders),
-            ("tickets_sold", r.tickets_sold),
-            ("gross_minor", r.gross_minor),
-            ("refunded_tickets", r.refunded_tickets),
-            ("refunded_minor", r.refunded_minor),
-            ("net_minor", r.net_minor()),
-        ] {
-            key(out, name);
-            out.extend_from_slice(number.format(n).as_bytes());
-        }
-        out.push(b'}');
     }
     out.push(b']');
+}
+
+/// Where a row's text goes.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    /// A JSON string: letters, digits and `_` copied as is, anything else
+    /// escaped by serde.
+    fn string(&mut self, s: &str);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    fn string(&mut self, s: &str) {
+        string(self, s);
+    }
+}
+
+/// A row's text on the stack.
+struct Line {
+    buf: [u8; Line::CAPACITY],
+    len: usize,
+}
+
+impl Line {
+    const CAPACITY: usize = 640;
+    /// Longest channel or currency written here (longer ones, or ones that
+    /// need escaping, go the piecewise way).
+    const MAX_TEXT: usize = 64;
+
+    fn new() -> Self {
+        Self {
+            buf: [0; Self::CAPACITY],
+            len: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Whether `r` surely fits: its texts are short and need no escaping
+    /// (the rest is at most 64 + 2 UUIDs + 6 numbers with their names,
+    /// under 400 bytes).
+    fn fits(&self, r: &ReportRow, bucket: Option<&str>) -> bool {
+        let plain = |s: &str| s.len() <= Self::MAX_TEXT && is_plain(s);
+        bucket.is_none_or(|b| b.len() <= Self::MAX_TEXT)
+            && r.channel.as_deref().is_none_or(plain)
+            && plain(&r.currency)
+    }
+}
+
+impl Sink for Line {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn string(&mut self, s: &str) {
+        // `fits` let only plain text through.
+        self.put(b"\"");
+        self.put(s.as_bytes());
+        self.put(b"\"");
+    }
+}
+
+/// One row object: keys in the order of [`RowJson`](super::RowJson), the
+/// ones not asked for absent.
+#[inline]
+fn write_row<S: Sink>(out: &mut S, r: &ReportRow, bucket: Option<&str>) {
+    let mut sep = b"{\"" as &[u8];
+    let mut key = |out: &mut S, name: &[u8]| {
+        out.put(sep);
+        sep = b",\"";
+        out.put(name);
+    };
+    if let Some(text) = bucket {
+        key(out, b"bucket_start\":\"");
+        out.put(text.as_bytes());
+        out.put(b"\"");
+    }
+    let mut uuid_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    if let Some(show) = r.show_id {
+        key(out, b"show_id\":\"");
+        out.put(show.hyphenated().encode_lower(&mut uuid_buf).as_bytes());
+        out.put(b"\"");
+    }
+    if let Some(tt) = r.ticket_type_id {
+        key(out, b"ticket_type_id\":\"");
+        out.put(tt.hyphenated().encode_lower(&mut uuid_buf).as_bytes());
+        out.put(b"\"");
+    }
+    if let Some(channel) = &r.channel {
+        key(out, b"channel\":");
+        out.string(channel);
+    }
+    key(out, b"currency\":");
+    out.string(&r.currency);
+    let mut number = itoa::Buffer::new();
+    out.put(b",\"paid_orders\":");
+    out.put(number.format(r.paid_orders).as_bytes());
+    out.put(b",\"tickets_sold\":");
+    out.put(number.format(r.tickets_sold).as_bytes());
+    out.put(b",\"gross_minor\":");
+    out.put(number.format(r.gross_minor).as_bytes());
+    out.put(b",\"refunded_tickets\":");
+    out.put(number.format(r.refunded_tickets).as_bytes());
+    out.put(b",\"refunded_minor\":");
+    out.put(number.format(r.refunded_minor).as_bytes());
+    out.put(b",\"net_minor\":");
+    out.put(number.format(r.net_minor()).as_bytes());
+    out.put(b"}");
+}
+
+fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A JSON string of text that needs no escaping (an RFC 3339 instant, a
@@ -90,10 +182,8 @@ fn plain(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// A JSON string: letters, digits and `_` copied as is, anything else
-/// escaped by serde.
 fn string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if is_plain(s) {
         plain(out, s);
     } else if serde_json::to_writer(&mut *out, s).is_err() {
         // Writing to a Vec cannot fail; keep the document valid anyway.
@@ -135,6 +225,9 @@ mod tests {
             // Daylight saving starts: a new offset for the next bucket.
             row(1, 7200, Some("we\"b\u{1}\\ü"), "EUR"),
             row(2, 7200, None, "ID\"R"),
+            // Plain texts at and past the longest written on the stack.
+            row(2, 7200, Some(&"c".repeat(64)), &"E".repeat(64)),
+            row(2, 7200, Some(&"c".repeat(65)), &"E".repeat(200)),
             row(24, 0, None, "IDR"),
         ];
         let totals = vec![row(24, 0, None, "EUR")];

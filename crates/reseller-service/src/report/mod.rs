@@ -623,9 +623,15 @@ pub async fn finish_rows(
     buckets.sort_unstable();
     buckets.dedup();
     let offsets = zone::offsets(conn, &spec.tz, &buckets).await?;
-    let by_bucket: BTreeMap<DateTime<Utc>, i32> = buckets.into_iter().zip(offsets).collect();
+    // Rows are in bucket order: each looks up where the previous one was.
+    let mut at = 0;
     for row in rows {
-        row.utc_offset_s = row.bucket_start.and_then(|b| by_bucket.get(&b).copied());
+        row.utc_offset_s = row.bucket_start.and_then(|b| {
+            if buckets.get(at) != Some(&b) {
+                at = buckets.partition_point(|x| *x < b);
+            }
+            (buckets.get(at) == Some(&b)).then(|| offsets[at])
+        });
     }
     Ok(())
 }
