@@ -57,11 +57,13 @@ pub async fn time_get(
             .await
             .map_err(|e| format!("GET {url}: {e}"))?;
         let status = response.status();
-        let body = response
-            .text()
+        let bytes = response
+            .bytes()
             .await
             .map_err(|e| format!("GET {url}: reading the answer: {e}"))?;
+        // Timed to the last byte received; decoding it is the client's cost.
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         if status != reqwest::StatusCode::OK {
             return Err(format!("GET {url} answered {status}: {}", clip(&body)));
         }
