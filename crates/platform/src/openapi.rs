@@ -154,7 +154,7 @@ fn add_common_responses(path: &str, operation: &mut Map<String, Value>) {
     if has_input {
         add(
             "400",
-            "The query or body is invalid; `errors` lists each field.",
+            "The query or body is invalid, or holds a parameter or field the operation does not take; `errors` lists each one.",
             false,
         );
     }
