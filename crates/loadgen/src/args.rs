@@ -31,7 +31,7 @@ options:
 reports: benchmarks the read side (sales report, order pages, CSV export)
 over events written directly with SQL, for each size in increasing order.
   --events N[,M...]     event-log sizes (each 1 to 100000000)
-  --queries Q           timed requests per measurement (default 50, 1 to 100000)
+  --queries Q           timed requests per measurement (default 200, 1 to 100000)
   --csv-rows R          CSV rows streamed at the largest size (default 1000000;
                         0 skips the CSV measurement)
   --out FILE.json       also write the results as JSON
@@ -187,7 +187,7 @@ fn parse_ingest(args: impl Iterator<Item = String>) -> Result<Option<IngestArgs>
 /// `Ok(None)` for `--help`.
 fn parse_reports(args: impl Iterator<Item = String>) -> Result<Option<ReportsArgs>, String> {
     let mut sizes = None;
-    let mut queries = 50;
+    let mut queries = 200;
     let mut csv_rows = 1_000_000;
     let mut out = None;
     let mut args = args.peekable();
@@ -418,7 +418,7 @@ mod tests {
     fn report_sizes_are_a_sorted_comma_list() {
         let a = reports("reports --events 10000000,1_000_000");
         assert_eq!(a.sizes, vec![1_000_000, 10_000_000]);
-        assert_eq!((a.queries, a.csv_rows, a.out), (50, 1_000_000, None));
+        assert_eq!((a.queries, a.csv_rows, a.out), (200, 1_000_000, None));
         let a = reports("reports --events=200000 --queries 20 --csv-rows 100000 --out /tmp/r.json");
         assert_eq!(a.sizes, vec![200_000]);
         assert_eq!((a.queries, a.csv_rows), (20, 100_000));
