@@ -9,31 +9,19 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{postgres::PgRow, PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Granularity, ReportRow, ReportSpec};
-use crate::db::ingest::{unpack_day, DayHours, RollupDelta};
+use crate::db::ingest::{unpack_day, RollupDelta};
 
+#[derive(sqlx::FromRow)]
 struct DayRow {
     day_start: DateTime<Utc>,
     ticket_type_id: Uuid,
     currency: String,
     show_id: Uuid,
-    hours: DayHours,
-}
-
-impl<'r> sqlx::FromRow<'r, PgRow> for DayRow {
-    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            day_start: row.try_get("day_start")?,
-            ticket_type_id: row.try_get("ticket_type_id")?,
-            currency: row.try_get("currency")?,
-            show_id: row.try_get("show_id")?,
-            // Unpacked from the row's own buffer: no copy of the bytes.
-            hours: unpack_day(row.try_get::<&[u8], _>("figures")?),
-        })
-    }
+    figures: Vec<u8>,
 }
 
 /// The report's rows, ordered by bucket, show (when grouped by it), ticket
@@ -70,15 +58,16 @@ pub async fn rows(
         });
         let mut rows = Vec::with_capacity(days.len() * 24);
         for day in days.chunk_by(|a, b| a.day_start == b.day_start) {
+            let hours: Vec<_> = day.iter().map(|d| unpack_day(&d.figures)).collect();
             for h in 0..24 {
                 let at = day[0].day_start + Duration::hours(h as i64);
                 if at < spec.from || at >= spec.to {
                     continue;
                 }
-                for d in day {
+                for (d, figures) in day.iter().zip(&hours) {
                     let (show_id, ticket_type_id) = keys(d);
                     if let Some(row) =
-                        row(Some(at), show_id, ticket_type_id, &d.currency, &d.hours[h])
+                        row(Some(at), show_id, ticket_type_id, &d.currency, &figures[h])
                     {
                         rows.push(row);
                     }
@@ -92,7 +81,7 @@ pub async fn rows(
     let mut sums: BTreeMap<Key, RollupDelta> = BTreeMap::new();
     for d in &days {
         let (show_id, ticket_type_id) = keys(d);
-        for (h, figures) in d.hours.iter().enumerate() {
+        for (h, figures) in unpack_day(&d.figures).iter().enumerate() {
             let at = d.day_start + Duration::hours(h as i64);
             if at < spec.from || at >= spec.to || is_empty(figures) {
                 continue;
