@@ -140,16 +140,10 @@ fn field_error(path: &str, message: String) -> FieldError {
             format!("{path}.{name}")
         }
     };
-    let quoted = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix('`'))
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_owned)
-    };
-    if let Some(name) = quoted("missing field ") {
-        FieldError::new(join(&name), "required", "is required")
-    } else if let Some(name) = quoted("unknown field ") {
+    if let Some(name) = quoted(&message, "missing field ") {
+        FieldError::new(join(name), "required", "is required")
+    } else if let Some(name) = quoted(&message, "unknown field ") {
+        let name = name.to_owned();
         // The path of an unknown field already ends with its name.
         let field = if path == "." { name } else { path.to_owned() };
         FieldError::new(field, "unknown_field", "is not a field of this object")
@@ -161,6 +155,16 @@ fn field_error(path: &str, message: String) -> FieldError {
         };
         FieldError::new(field, "invalid", message)
     }
+}
+
+/// `name` of serde's "<prefix>`name`..." message (anchored: a value quoted
+/// later in a message cannot pass for a field name).
+fn quoted<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    message
+        .strip_prefix(prefix)?
+        .strip_prefix('`')?
+        .split('`')
+        .next()
 }
 
 fn strip_position(message: &str) -> String {
@@ -201,12 +205,13 @@ where
 /// structs deny unknown fields, as bodies do, so a misspelt `limt` is not
 /// silently ignored) is named in `errors` with code `unknown_parameter`.
 fn query_problem(text: &str) -> Problem {
-    let unknown = text
-        .split_once("unknown field `")
-        .and_then(|(_, rest)| rest.split_once('`'))
-        .map(|(name, rest)| (name, rest.strip_prefix(", expected ")));
-    match unknown {
-        Some((name, expected)) => {
+    // axum's words and the parameter's path come before serde's message.
+    let serde_message = text.find("unknown field `").map_or(text, |at| &text[at..]);
+    match quoted(serde_message, "unknown field ") {
+        Some(name) => {
+            let expected = serde_message
+                .split_once(", expected ")
+                .map(|(_, list)| list);
             let takes = match expected {
                 Some(list) => format!("; this operation takes {list}"),
                 None => "; this operation takes no query parameters".into(),
