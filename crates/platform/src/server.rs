@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use axum::Router;
+use axum::{serve::ListenerExt, Router};
 use tokio::{net::TcpListener, sync::watch};
 
 /// How long in-flight requests get after a shutdown signal before the
@@ -27,6 +27,14 @@ pub async fn serve(
         shutdown.await;
         let _ = stopping_tx.send(true);
     };
+    // Without TCP_NODELAY, a response streamed in chunks can end with a
+    // small write that Nagle's algorithm holds until the client's delayed
+    // ACK (tens of milliseconds on an idle keep-alive connection).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
