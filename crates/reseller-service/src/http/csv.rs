@@ -1,16 +1,16 @@
-//! `text/csv` answers (RFC 4180), streamed: rows go from the database
-//! cursor through a small bounded channel to the client, so memory stays
-//! constant however many rows there are, and a slow client slows the query
-//! rather than filling memory.
+//! `text/csv` answers (RFC 4180), streamed (see `stream`): rows go from
+//! the database cursor to the client in chunks, so memory stays constant
+//! however many rows there are, and a slow client slows the query rather
+//! than filling memory.
 
 use std::borrow::Cow;
 
 use axum::{
-    body::Body,
-    http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    http::{header, HeaderMap, HeaderValue},
+    response::Response,
 };
-use tokio::sync::mpsc;
+
+use super::stream::{self, Sender};
 
 /// Whether the client asked for CSV.
 pub fn wanted(headers: &HeaderMap) -> bool {
@@ -37,14 +37,8 @@ pub fn field(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// Rows (already formatted lines) waiting to be sent.
-const BUFFERED_CHUNKS: usize = 16;
 /// Lines gathered into one chunk.
 pub const LINES_PER_CHUNK: usize = 256;
-
-/// The sending half: the producer task pushes formatted chunks; a send that
-/// fails means the client went away and the producer should stop.
-pub type Sender = mpsc::Sender<Result<String, std::io::Error>>;
 
 /// A streamed CSV response whose body is produced by `produce`, which gets
 /// the sending half (the header line is sent first).
@@ -53,23 +47,15 @@ where
     F: FnOnce(Sender) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel(BUFFERED_CHUNKS);
-    tokio::spawn(async move {
-        if tx.send(Ok(header_line)).await.is_ok() {
+    let mut response = stream::response("text/csv; charset=utf-8", move |tx| async move {
+        if tx.send(Ok(header_line.into())).await.is_ok() {
             produce(tx).await;
         }
     });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
-    let mut response = (StatusCode::OK, Body::from_stream(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
     }
     response
 }
@@ -91,20 +77,17 @@ where
         line(&row, &mut chunk);
         lines += 1;
         if lines == LINES_PER_CHUNK {
-            if out.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+            if out
+                .send(Ok(std::mem::take(&mut chunk).into()))
+                .await
+                .is_err()
+            {
                 return Ok(false);
             }
             lines = 0;
         }
     }
-    Ok(chunk.is_empty() || out.send(Ok(chunk)).await.is_ok())
-}
-
-/// Ends a stream whose export failed: logged, and the body is cut off (the
-/// client sees a truncated transfer, not a complete-looking file).
-pub async fn fail(out: &Sender, what: &str, error: sqlx::Error) {
-    tracing::error!(%error, "{what} CSV export failed");
-    let _ = out.send(Err(std::io::Error::other("export failed"))).await;
+    Ok(chunk.is_empty() || out.send(Ok(chunk.into())).await.is_ok())
 }
 
 #[cfg(test)]

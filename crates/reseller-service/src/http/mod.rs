@@ -16,6 +16,7 @@ pub mod reports;
 pub mod resellers;
 pub mod schemas;
 pub mod shows;
+pub mod stream;
 pub mod support;
 pub mod support_tickets;
 pub mod ticket_types;

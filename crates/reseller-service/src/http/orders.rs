@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{
     auth::AuthReseller,
-    csv,
+    csv, stream,
     support::{time_id_cursor, time_id_position},
 };
 use crate::{
@@ -175,7 +175,7 @@ fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Respon
             }
             .await;
             if let Err(error) = result {
-                csv::fail(&out, "order", error).await;
+                stream::fail(&out, "order CSV", error).await;
             }
         },
     )

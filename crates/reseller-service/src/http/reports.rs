@@ -11,13 +11,17 @@ use platform::{http::extract::AppQuery, Problem};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+
 use chrono::Offset;
 
-use super::{auth::AuthReseller, csv};
+use super::{auth::AuthReseller, csv, stream};
 use crate::{
     report::{
         self,
         chart::{self, ChartMeta, Series},
+        hours,
         read::Repeats,
         Granularity, Mode, ReportQuery, ReportRow, ReportSpec, RowJson,
     },
@@ -32,22 +36,6 @@ pub struct SalesReport {
     rows: Vec<RowJson>,
     /// One per currency.
     totals: Vec<RowJson>,
-}
-
-/// The report's rows, and with `with_totals` its totals (see
-/// `report::read`).
-async fn spec_and_rows(
-    state: &AppState,
-    auth: &AuthReseller,
-    q: &ReportQuery,
-    with_totals: bool,
-) -> Result<(ReportSpec, Vec<ReportRow>, Vec<ReportRow>), ApiError> {
-    let mut tx = state.reads.tenant(auth.reseller_id).await?;
-    let spec = ReportSpec::parse(&mut tx, q).await?;
-    let (rows, totals) =
-        report::read::rows_and_totals(&mut tx, &spec, auth.reseller_id, with_totals).await?;
-    tx.commit().await?;
-    Ok((spec, rows, totals))
 }
 
 /// `GET /v1/reports/sales`.
@@ -72,19 +60,93 @@ pub async fn sales_report(
     headers: HeaderMap,
     AppQuery(q): AppQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
+    let mut tx = state.reads.tenant(auth.reseller_id).await?;
+    let spec = ReportSpec::parse(&mut tx, &q).await?;
     if csv::wanted(&headers) {
-        let mut tx = state.reads.tenant(auth.reseller_id).await?;
-        let spec = ReportSpec::parse(&mut tx, &q).await?;
         tx.commit().await?;
         return Ok(report_csv(state, auth.reseller_id, spec));
     }
-    let (_, rows, totals) = spec_and_rows(&state, &auth, &q, true).await?;
-    let body = report::json::report_body(&rows, &totals);
-    // Freeing thousands of rows takes a while: not on the answer's path.
-    if rows.len() > 1_000 {
-        tokio::task::spawn_blocking(move || drop(rows));
+    if hours::one_row_per_stored_hour(&spec) {
+        return Ok(report_json_by_day(tx, auth.reseller_id, spec).await?);
     }
+    let (rows, totals) =
+        report::read::rows_and_totals(&mut tx, &spec, auth.reseller_id, true).await?;
+    tx.commit().await?;
+    let body = report::json::report_body(&rows, &totals);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A large report (hourly by ticket type: a row per hour and ticket type)
+/// sent as it is read: the corrections, offsets and totals are read first
+/// (an error there is still a problem answer), then the stored days stream
+/// in order and each day's rows go out as one chunk while the database
+/// sends the next. The chunks joined are `report_body`'s bytes.
+async fn report_json_by_day(
+    mut tx: crate::db::Tx,
+    reseller_id: uuid::Uuid,
+    spec: ReportSpec,
+) -> Result<Response, sqlx::Error> {
+    let repeats = Repeats::read(&mut tx, &spec, reseller_id).await?;
+    let totals = report::read::queried_totals(&mut tx, &spec, reseller_id).await?;
+    let hours: Vec<DateTime<Utc>> =
+        std::iter::successors(Some(spec.from), |h| Some(*h + chrono::Duration::hours(1)))
+            .take_while(|h| *h < spec.to)
+            .collect();
+    let offsets = report::zone::offsets(&mut tx, &spec.tz, &hours).await?;
+    Ok(stream::response(
+        "application/json",
+        move |out| async move {
+            // One stored day's report rows, corrected and with their offsets
+            // (the range's hours are whole UTC hours from `from`).
+            let write_day = |day: &mut Vec<hours::DayRow>,
+                             chunk: &mut Vec<u8>,
+                             writer: &mut report::json::Rows| {
+                let mut rows = Vec::with_capacity(day.len() * 24);
+                hours::day_rows(day, &spec, &mut rows);
+                day.clear();
+                for row in &mut rows {
+                    repeats.correct_row(row);
+                    row.utc_offset_s = row.bucket_start.and_then(|b| {
+                        let hour = usize::try_from((b - spec.from).num_hours()).ok()?;
+                        offsets.get(hour).copied()
+                    });
+                }
+                writer.write(chunk, &rows);
+            };
+            let result: Result<bool, sqlx::Error> = async {
+                let mut days = std::pin::pin!(hours::days(&mut tx, &spec, reseller_id));
+                let mut chunk = Vec::new();
+                let mut writer = report::json::Rows::start(&mut chunk);
+                let mut day: Vec<hours::DayRow> = Vec::new();
+                while let Some(d) = days.try_next().await? {
+                    if day.first().is_some_and(|f| f.day_start() != d.day_start()) {
+                        write_day(&mut day, &mut chunk, &mut writer);
+                        if out
+                            .send(Ok(std::mem::take(&mut chunk).into()))
+                            .await
+                            .is_err()
+                        {
+                            return Ok(false);
+                        }
+                    }
+                    day.push(d);
+                }
+                write_day(&mut day, &mut chunk, &mut writer);
+                writer.finish(&mut chunk, &totals);
+                Ok(out.send(Ok(chunk.into())).await.is_ok())
+            }
+            .await;
+            match result {
+                Ok(true) => {
+                    if let Err(error) = tx.commit().await {
+                        tracing::warn!(%error, "sales report: commit after the answer failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => stream::fail(&out, "sales report", error).await,
+            }
+        },
+    ))
 }
 
 fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Response {
@@ -111,7 +173,7 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
         }
         .await;
         if let Err(error) = result {
-            csv::fail(&out, "sales report", error).await;
+            stream::fail(&out, "sales report CSV", error).await;
         }
     })
 }
@@ -138,7 +200,10 @@ pub async fn sales_chart(
     auth: AuthReseller,
     AppQuery(q): AppQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (spec, rows, _) = spec_and_rows(&state, &auth, &q, false).await?;
+    let mut tx = state.reads.tenant(auth.reseller_id).await?;
+    let spec = ReportSpec::parse(&mut tx, &q).await?;
+    let (rows, _) = report::read::rows_and_totals(&mut tx, &spec, auth.reseller_id, false).await?;
+    tx.commit().await?;
     if spec.granularity == Granularity::None {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
@@ -147,7 +212,7 @@ pub async fn sales_chart(
         )
         .into());
     }
-    let mut lines: BTreeMap<String, (String, Series, Series)> = BTreeMap::new();
+    let mut lines: BTreeMap<String, (Series, Series)> = BTreeMap::new();
     for row in &rows {
         let mut group = Vec::new();
         if let Some(show) = row.show_id {
@@ -168,14 +233,14 @@ pub async fn sales_chart(
         let entry = lines.entry(key).or_insert_with(|| {
             let series = |what: &str| Series {
                 label: format!("{} {what}{suffix}", row.currency),
-                currency: row.currency.clone(),
+                currency: row.currency.to_string(),
                 points: Vec::new(),
             };
-            (row.currency.clone(), series("gross"), series("net"))
+            (series("gross"), series("net"))
         });
         if let Some(at) = row.local_bucket() {
-            entry.1.points.push((at, row.gross_minor));
-            entry.2.points.push((at, row.net_minor()));
+            entry.0.points.push((at, row.gross_minor));
+            entry.1.points.push((at, row.net_minor()));
         }
     }
     let offset = rows
@@ -190,7 +255,7 @@ pub async fn sales_chart(
     };
     let series: Vec<Series> = lines
         .into_values()
-        .flat_map(|(_, gross, net)| [gross, net])
+        .flat_map(|(gross, net)| [gross, net])
         .collect();
     let svg = chart::render_svg(&meta, &series);
     Ok((

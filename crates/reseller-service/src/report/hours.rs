@@ -12,16 +12,81 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Granularity, ReportRow, ReportSpec};
+use super::{CurrencyCode, Granularity, ReportRow, ReportSpec, Source};
 use crate::db::ingest::{unpack_day, RollupDelta};
 
-#[derive(sqlx::FromRow)]
-struct DayRow {
+/// One stored day of one ticket type and currency.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DayRow {
     day_start: DateTime<Utc>,
     ticket_type_id: Uuid,
-    currency: String,
+    currency: CurrencyCode,
     show_id: Uuid,
     figures: Vec<u8>,
+}
+
+impl DayRow {
+    pub fn day_start(&self) -> DateTime<Utc> {
+        self.day_start
+    }
+}
+
+/// True when each report row is one stored hour (hourly by ticket type):
+/// the rows can be made a stored day at a time, see [`day_rows`].
+pub fn one_row_per_stored_hour(spec: &ReportSpec) -> bool {
+    spec.source() == Source::HourlyByTicketType
+        && spec.granularity == Granularity::Hour
+        && spec.by_ticket_type
+}
+
+/// The stored days that overlap the report's range, ordered by day.
+pub fn days<'c>(
+    conn: &'c mut PgConnection,
+    spec: &ReportSpec,
+    reseller_id: Uuid,
+) -> impl futures_util::Stream<Item = Result<DayRow, sqlx::Error>> + Send + 'c {
+    sqlx::query_as(
+        "SELECT day_start, ticket_type_id, currency, show_id, figures \
+         FROM reseller.sales_hours_by_ticket_type \
+         WHERE reseller_id = $1 AND day_start > $2 - interval '1 day' AND day_start < $3 \
+           AND ($4::uuid IS NULL OR show_id = $4) AND ($5::uuid IS NULL OR ticket_type_id = $5) \
+         ORDER BY day_start",
+    )
+    .bind(reseller_id)
+    .bind(spec.from)
+    .bind(spec.to)
+    .bind(spec.show_id)
+    .bind(spec.ticket_type_id)
+    .fetch(conn)
+}
+
+/// With [`one_row_per_stored_hour`]: the report rows of `day`, the stored
+/// rows of one `day_start`, appended to `rows` in report order (hour, show
+/// when grouped by it, ticket type, currency); `utc_offset_s` unset.
+pub fn day_rows(day: &mut [DayRow], spec: &ReportSpec, rows: &mut Vec<ReportRow>) {
+    let by_show = spec.by_show;
+    let keys = |d: &DayRow| (by_show.then_some(d.show_id), d.ticket_type_id, d.currency);
+    day.sort_unstable_by_key(keys);
+    let hours: Vec<_> = day.iter().map(|d| unpack_day(&d.figures)).collect();
+    for h in 0..24 {
+        let Some(d0) = day.first() else { return };
+        let at = d0.day_start + Duration::hours(h as i64);
+        if at < spec.from || at >= spec.to {
+            continue;
+        }
+        for (d, figures) in day.iter().zip(&hours) {
+            let show_id = by_show.then_some(d.show_id);
+            if let Some(row) = row(
+                Some(at),
+                show_id,
+                Some(d.ticket_type_id),
+                d.currency,
+                &figures[h],
+            ) {
+                rows.push(row);
+            }
+        }
+    }
 }
 
 /// The report's rows, ordered by bucket, show (when grouped by it), ticket
@@ -31,19 +96,15 @@ pub async fn rows(
     spec: &ReportSpec,
     reseller_id: Uuid,
 ) -> Result<Vec<ReportRow>, sqlx::Error> {
-    let mut days: Vec<DayRow> = sqlx::query_as(
-        "SELECT day_start, ticket_type_id, currency, show_id, figures \
-         FROM reseller.sales_hours_by_ticket_type \
-         WHERE reseller_id = $1 AND day_start > $2 - interval '1 day' AND day_start < $3 \
-           AND ($4::uuid IS NULL OR show_id = $4) AND ($5::uuid IS NULL OR ticket_type_id = $5)",
-    )
-    .bind(reseller_id)
-    .bind(spec.from)
-    .bind(spec.to)
-    .bind(spec.show_id)
-    .bind(spec.ticket_type_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    use futures_util::TryStreamExt;
+    let mut days: Vec<DayRow> = days(&mut *conn, spec, reseller_id).try_collect().await?;
+    if one_row_per_stored_hour(spec) {
+        let mut rows = Vec::with_capacity(days.len() * 24);
+        for day in days.chunk_by_mut(|a, b| a.day_start == b.day_start) {
+            day_rows(day, spec, &mut rows);
+        }
+        return Ok(rows);
+    }
     let (by_show, by_ticket_type) = (spec.by_show, spec.by_ticket_type);
     let keys = |d: &DayRow| {
         (
@@ -51,33 +112,13 @@ pub async fn rows(
             by_ticket_type.then_some(d.ticket_type_id),
         )
     };
-    if spec.granularity == Granularity::Hour && by_ticket_type {
-        // One report row per stored hour: emitted in order, nothing to add.
-        days.sort_unstable_by(|a, b| {
-            (a.day_start, keys(a), &a.currency).cmp(&(b.day_start, keys(b), &b.currency))
-        });
-        let mut rows = Vec::with_capacity(days.len() * 24);
-        for day in days.chunk_by(|a, b| a.day_start == b.day_start) {
-            let hours: Vec<_> = day.iter().map(|d| unpack_day(&d.figures)).collect();
-            for h in 0..24 {
-                let at = day[0].day_start + Duration::hours(h as i64);
-                if at < spec.from || at >= spec.to {
-                    continue;
-                }
-                for (d, figures) in day.iter().zip(&hours) {
-                    let (show_id, ticket_type_id) = keys(d);
-                    if let Some(row) =
-                        row(Some(at), show_id, ticket_type_id, &d.currency, &figures[h])
-                    {
-                        rows.push(row);
-                    }
-                }
-            }
-        }
-        return Ok(rows);
-    }
     let starts = bucket_starts(conn, spec).await?;
-    type Key = (Option<DateTime<Utc>>, Option<Uuid>, Option<Uuid>, String);
+    type Key = (
+        Option<DateTime<Utc>>,
+        Option<Uuid>,
+        Option<Uuid>,
+        CurrencyCode,
+    );
     let mut sums: BTreeMap<Key, RollupDelta> = BTreeMap::new();
     for d in &days {
         let (show_id, ticket_type_id) = keys(d);
@@ -96,14 +137,14 @@ pub async fn rows(
                 }
             };
             let sum = sums
-                .entry((bucket, show_id, ticket_type_id, d.currency.clone()))
+                .entry((bucket, show_id, ticket_type_id, d.currency))
                 .or_default();
             sum.add(figures);
         }
     }
     Ok(sums
         .into_iter()
-        .filter_map(|((bucket, show_id, tt, currency), f)| row(bucket, show_id, tt, &currency, &f))
+        .filter_map(|((bucket, show_id, tt, currency), f)| row(bucket, show_id, tt, currency, &f))
         .collect())
 }
 
@@ -142,16 +183,19 @@ fn row(
     bucket_start: Option<DateTime<Utc>>,
     show_id: Option<Uuid>,
     ticket_type_id: Option<Uuid>,
-    currency: &str,
+    currency: CurrencyCode,
     f: &RollupDelta,
 ) -> Option<ReportRow> {
-    (!is_empty(f)).then(|| ReportRow {
+    if is_empty(f) {
+        return None;
+    }
+    Some(ReportRow {
         bucket_start,
         utc_offset_s: None,
         show_id,
         ticket_type_id,
         channel: None,
-        currency: currency.to_owned(),
+        currency,
         paid_orders: f.paid_orders,
         tickets_sold: f.tickets_sold,
         gross_minor: f.gross_minor,

@@ -12,43 +12,78 @@ use super::ReportRow;
 /// `{"rows":[...],"totals":[...]}`.
 pub fn report_body(rows: &[ReportRow], totals: &[ReportRow]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + (rows.len() + totals.len()) * 260);
-    out.extend_from_slice(b"{\"rows\":");
-    write_rows(&mut out, rows);
-    out.extend_from_slice(b",\"totals\":");
-    write_rows(&mut out, totals);
-    out.push(b'}');
+    let mut writer = Rows::start(&mut out);
+    writer.write(&mut out, rows);
+    writer.finish(&mut out, totals);
     out
 }
 
-fn write_rows(out: &mut Vec<u8>, rows: &[ReportRow]) {
-    out.push(b'[');
-    let mut bucket: Option<(DateTime<FixedOffset>, String)> = None;
-    let mut line = Line::new();
-    for (i, r) in rows.iter().enumerate() {
-        let local = r.local_bucket();
-        if let Some(local) = local {
-            if bucket
-                .as_ref()
-                .is_none_or(|(at, _)| *at != local || at.offset() != local.offset())
-            {
-                bucket = Some((local, local.to_rfc3339_opts(SecondsFormat::Secs, false)));
-            }
-        }
-        let bucket_text = local.and(bucket.as_ref()).map(|(_, text)| text.as_str());
-        if i > 0 {
-            out.push(b',');
-        }
-        // Most rows are written whole into a buffer on the stack, one copy
-        // into `out`; one whose text would not fit is written piecewise.
-        if line.fits(r, bucket_text) {
-            line.clear();
-            write_row(&mut line, r, bucket_text);
-            out.extend_from_slice(line.as_bytes());
-        } else {
-            write_row(out, r, bucket_text);
+/// The body written in pieces: [`Rows::start`], rows as they come
+/// ([`Rows::write`], in order, into one buffer or several), then
+/// [`Rows::finish`] with the totals. The pieces joined are
+/// [`report_body`]'s bytes.
+#[derive(Debug)]
+pub struct Rows {
+    /// The bucket last written and its text.
+    bucket: Option<(DateTime<FixedOffset>, String)>,
+    line: Line,
+    first: bool,
+}
+
+impl Rows {
+    /// Writes `{"rows":[`.
+    pub fn start(out: &mut Vec<u8>) -> Self {
+        out.extend_from_slice(b"{\"rows\":[");
+        Self {
+            bucket: None,
+            line: Line::new(),
+            first: true,
         }
     }
-    out.push(b']');
+
+    /// Writes `rows`, after those written before.
+    pub fn write(&mut self, out: &mut Vec<u8>, rows: &[ReportRow]) {
+        for r in rows {
+            let local = r.local_bucket();
+            if let Some(local) = local {
+                if self
+                    .bucket
+                    .as_ref()
+                    .is_none_or(|(at, _)| *at != local || at.offset() != local.offset())
+                {
+                    self.bucket = Some((local, local.to_rfc3339_opts(SecondsFormat::Secs, false)));
+                }
+            }
+            let bucket_text = local
+                .and(self.bucket.as_ref())
+                .map(|(_, text)| text.as_str());
+            if !std::mem::take(&mut self.first) {
+                out.push(b',');
+            }
+            // Most rows are written whole into a buffer on the stack, one
+            // copy into `out`; one whose text would not fit is written
+            // piecewise.
+            if self.line.fits(r, bucket_text) {
+                self.line.clear();
+                write_row(&mut self.line, r, bucket_text);
+                out.extend_from_slice(self.line.as_bytes());
+            } else {
+                write_row(out, r, bucket_text);
+            }
+        }
+    }
+
+    /// Writes `],"totals":[...]}`.
+    pub fn finish(self, out: &mut Vec<u8>, totals: &[ReportRow]) {
+        out.extend_from_slice(b"],\"totals\":");
+        out.push(b'[');
+        let mut totals_writer = Self {
+            first: true,
+            ..self
+        };
+        totals_writer.write(out, totals);
+        out.extend_from_slice(b"]}");
+    }
 }
 
 /// Where a row's text goes.
@@ -75,9 +110,15 @@ struct Line {
     len: usize,
 }
 
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Line").field("len", &self.len).finish()
+    }
+}
+
 impl Line {
     const CAPACITY: usize = 640;
-    /// Longest channel or currency written here (longer ones, or ones that
+    /// Longest channel written here (longer ones, or ones that
     /// need escaping, go the piecewise way).
     const MAX_TEXT: usize = 64;
 
@@ -101,9 +142,7 @@ impl Line {
     /// under 400 bytes).
     fn fits(&self, r: &ReportRow, bucket: Option<&str>) -> bool {
         let plain = |s: &str| s.len() <= Self::MAX_TEXT && is_plain(s);
-        bucket.is_none_or(|b| b.len() <= Self::MAX_TEXT)
-            && r.channel.as_deref().is_none_or(plain)
-            && plain(&r.currency)
+        bucket.is_none_or(|b| b.len() <= Self::MAX_TEXT) && r.channel.as_deref().is_none_or(plain)
     }
 }
 
@@ -153,7 +192,7 @@ fn write_row<S: Sink>(out: &mut S, r: &ReportRow, bucket: Option<&str>) {
         out.string(channel);
     }
     key(out, b"currency\":");
-    out.string(&r.currency);
+    out.string(r.currency.as_str());
     let mut number = itoa::Buffer::new();
     out.put(b",\"paid_orders\":");
     out.put(number.format(r.paid_orders).as_bytes());
@@ -208,7 +247,7 @@ mod tests {
                 .then(|| Uuid::from_u128(0xABCD_EF01_u128 << 64 | hour as u128)),
             ticket_type_id: Some(Uuid::from_u128(hour as u128 * 7919)),
             channel: channel.map(str::to_owned),
-            currency: currency.to_owned(),
+            currency: crate::report::CurrencyCode::new(currency).unwrap(),
             paid_orders: hour as i64,
             tickets_sold: -3,
             gross_minor: i64::MAX,
@@ -224,10 +263,10 @@ mod tests {
             row(0, 3600, Some("web"), "EUR"),
             // Daylight saving starts: a new offset for the next bucket.
             row(1, 7200, Some("we\"b\u{1}\\ü"), "EUR"),
-            row(2, 7200, None, "ID\"R"),
+            row(2, 7200, None, "IDR"),
             // Plain texts at and past the longest written on the stack.
-            row(2, 7200, Some(&"c".repeat(64)), &"E".repeat(64)),
-            row(2, 7200, Some(&"c".repeat(65)), &"E".repeat(200)),
+            row(2, 7200, Some(&"c".repeat(64)), "USD"),
+            row(2, 7200, Some(&"c".repeat(65)), "USD"),
             row(24, 0, None, "IDR"),
         ];
         let totals = vec![row(24, 0, None, "EUR")];
@@ -247,5 +286,24 @@ mod tests {
             String::from_utf8(expected).unwrap()
         );
         assert_eq!(report_body(&[], &[]), br#"{"rows":[],"totals":[]}"#);
+
+        // Written in pieces (as streamed a day at a time), the same bytes.
+        for split in 0..=rows.len() {
+            let mut chunks = vec![Vec::new()];
+            let mut writer = Rows::start(&mut chunks[0]);
+            for part in [&rows[..split], &rows[split..]] {
+                let mut chunk = Vec::new();
+                writer.write(&mut chunk, part);
+                chunks.push(chunk);
+            }
+            let mut last = Vec::new();
+            writer.finish(&mut last, &totals);
+            chunks.push(last);
+            assert_eq!(
+                chunks.concat(),
+                report_body(&rows, &totals),
+                "split at {split}"
+            );
+        }
     }
 }

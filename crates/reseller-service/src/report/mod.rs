@@ -17,6 +17,7 @@
 //! events, and each row's figures are sums of the same 15-minute figures.
 
 pub mod chart;
+pub mod code;
 pub mod hours;
 pub mod json;
 pub mod overview;
@@ -36,6 +37,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ApiError;
+pub use code::CurrencyCode;
 
 /// The query string as sent.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -638,23 +640,21 @@ pub async fn finish_rows(
 
 /// The totals of `rows` per currency (see [`ReportSpec::totals_from_rows`]).
 pub fn totals_of(rows: &[ReportRow]) -> Vec<ReportRow> {
-    let mut totals: BTreeMap<&str, ReportRow> = BTreeMap::new();
+    let mut totals: BTreeMap<CurrencyCode, ReportRow> = BTreeMap::new();
     for r in rows {
-        let t = totals
-            .entry(r.currency.as_str())
-            .or_insert_with(|| ReportRow {
-                bucket_start: None,
-                utc_offset_s: None,
-                show_id: None,
-                ticket_type_id: None,
-                channel: None,
-                currency: r.currency.clone(),
-                paid_orders: 0,
-                tickets_sold: 0,
-                gross_minor: 0,
-                refunded_tickets: 0,
-                refunded_minor: 0,
-            });
+        let t = totals.entry(r.currency).or_insert_with(|| ReportRow {
+            bucket_start: None,
+            utc_offset_s: None,
+            show_id: None,
+            ticket_type_id: None,
+            channel: None,
+            currency: r.currency,
+            paid_orders: 0,
+            tickets_sold: 0,
+            gross_minor: 0,
+            refunded_tickets: 0,
+            refunded_minor: 0,
+        });
         t.paid_orders += r.paid_orders;
         t.tickets_sold += r.tickets_sold;
         t.gross_minor += r.gross_minor;
@@ -711,7 +711,7 @@ pub struct ReportRow {
     pub show_id: Option<Uuid>,
     pub ticket_type_id: Option<Uuid>,
     pub channel: Option<String>,
-    pub currency: String,
+    pub currency: CurrencyCode,
     pub paid_orders: i64,
     pub tickets_sold: i64,
     pub gross_minor: i64,
@@ -763,7 +763,7 @@ impl From<&ReportRow> for RowJson {
             show_id: r.show_id,
             ticket_type_id: r.ticket_type_id,
             channel: r.channel.clone(),
-            currency: r.currency.clone(),
+            currency: r.currency.to_string(),
             paid_orders: r.paid_orders,
             tickets_sold: r.tickets_sold,
             gross_minor: r.gross_minor,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{finish_rows, hours, totals_of, Mode, ReportRow, ReportSpec, Source};
+use super::{finish_rows, hours, totals_of, CurrencyCode, Mode, ReportRow, ReportSpec, Source};
 
 /// The rows of `spec` in order with their offsets, and with `with_totals`
 /// its totals (else none).
@@ -33,14 +33,7 @@ pub async fn rows_and_totals(
         repeats.correct_totals(&mut totals);
         totals
     } else {
-        let totals_spec = spec.totals();
-        let (sql, binds) = totals_spec.query(reseller_id, Mode::Collect);
-        let mut totals = binds.bind(&sql).fetch_all(&mut *conn).await?;
-        Repeats::read(conn, &totals_spec, reseller_id)
-            .await?
-            .correct_totals(&mut totals);
-        totals.sort_unstable_by(|a, b| a.currency.cmp(&b.currency));
-        totals
+        queried_totals(conn, spec, reseller_id).await?
     };
     repeats.correct_rows(&mut rows);
     // `hours::rows` gives them in order already.
@@ -49,13 +42,30 @@ pub async fn rows_and_totals(
     Ok((rows, totals))
 }
 
+/// The totals of `spec` by their own query (see
+/// [`ReportSpec::totals_from_rows`]), one per currency in order.
+pub async fn queried_totals(
+    conn: &mut PgConnection,
+    spec: &ReportSpec,
+    reseller_id: Uuid,
+) -> Result<Vec<ReportRow>, sqlx::Error> {
+    let totals_spec = spec.totals();
+    let (sql, binds) = totals_spec.query(reseller_id, Mode::Collect);
+    let mut totals = binds.bind(&sql).fetch_all(&mut *conn).await?;
+    Repeats::read(conn, &totals_spec, reseller_id)
+        .await?
+        .correct_totals(&mut totals);
+    totals.sort_unstable_by_key(|t| t.currency);
+    Ok(totals)
+}
+
 /// The key of a report row (bucket, show, ticket type, channel, currency).
 type RowKey = (
     Option<DateTime<Utc>>,
     Option<Uuid>,
     Option<Uuid>,
     Option<String>,
-    String,
+    CurrencyCode,
 );
 
 /// What the rollups count too many: the rollups count an order once per
@@ -67,7 +77,7 @@ type RowKey = (
 #[derive(Debug, Default)]
 pub struct Repeats {
     rows: HashMap<RowKey, i64>,
-    totals: HashMap<String, i64>,
+    totals: HashMap<CurrencyCode, i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -76,7 +86,7 @@ struct RepeatRow {
     show_id: Option<Uuid>,
     ticket_type_id: Option<Uuid>,
     channel: Option<String>,
-    currency: String,
+    currency: CurrencyCode,
     order_id: Uuid,
 }
 
@@ -94,9 +104,9 @@ impl Repeats {
 
     fn of(keys: Vec<RepeatRow>) -> Self {
         let mut rows: HashMap<RowKey, (i64, HashSet<Uuid>)> = HashMap::new();
-        let mut totals: HashMap<String, (i64, HashSet<Uuid>)> = HashMap::new();
+        let mut totals: HashMap<CurrencyCode, (i64, HashSet<Uuid>)> = HashMap::new();
         for k in keys {
-            let total = totals.entry(k.currency.clone()).or_default();
+            let total = totals.entry(k.currency).or_default();
             total.0 += 1;
             total.1.insert(k.order_id);
             let row = rows
@@ -142,7 +152,7 @@ impl Repeats {
             row.show_id,
             row.ticket_type_id,
             row.channel.clone(),
-            row.currency.clone(),
+            row.currency,
         );
         if let Some(n) = self.rows.get(&key) {
             row.paid_orders -= n;
@@ -179,7 +189,7 @@ mod tests {
             show_id: None,
             ticket_type_id: None,
             channel: None,
-            currency: currency.into(),
+            currency: CurrencyCode::new(currency).unwrap(),
             order_id: Uuid::from_u128(order),
         }
     }
@@ -199,16 +209,11 @@ mod tests {
             key(3, 12, "EUR"),
         ]);
         let at = |h| key(0, h, "IDR").bucket_start;
-        assert_eq!(
-            r.rows.get(&(at(10), None, None, None, "IDR".into())),
-            Some(&2)
-        );
-        assert_eq!(
-            r.rows.get(&(at(11), None, None, None, "IDR".into())),
-            Some(&1)
-        );
-        assert_eq!(r.rows.get(&(at(10), None, None, None, "EUR".into())), None);
-        assert_eq!(r.totals.get("IDR"), Some(&4));
-        assert_eq!(r.totals.get("EUR"), Some(&1));
+        let (idr, eur) = (key(0, 0, "IDR").currency, key(0, 0, "EUR").currency);
+        assert_eq!(r.rows.get(&(at(10), None, None, None, idr)), Some(&2));
+        assert_eq!(r.rows.get(&(at(11), None, None, None, idr)), Some(&1));
+        assert_eq!(r.rows.get(&(at(10), None, None, None, eur)), None);
+        assert_eq!(r.totals.get(&idr), Some(&4));
+        assert_eq!(r.totals.get(&eur), Some(&1));
     }
 }
