@@ -104,13 +104,15 @@ async fn report_json_by_day(
                 let mut rows = Vec::with_capacity(day.len() * 24);
                 hours::day_rows(day, &spec, &mut rows);
                 day.clear();
+                let from = spec.from.timestamp();
                 for row in &mut rows {
                     repeats.correct_row(row);
                     row.utc_offset_s = row.bucket_start.and_then(|b| {
-                        let hour = usize::try_from((b - spec.from).num_hours()).ok()?;
+                        let hour = usize::try_from((b.timestamp() - from) / 3600).ok()?;
                         offsets.get(hour).copied()
                     });
                 }
+                chunk.reserve(rows.len() * 260);
                 writer.write(chunk, &rows);
             };
             let result: Result<bool, sqlx::Error> = async {

@@ -9,20 +9,33 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::PgConnection;
+use sqlx::{postgres::PgRow, PgConnection, Row};
 use uuid::Uuid;
 
 use super::{CurrencyCode, Granularity, ReportRow, ReportSpec, Source};
 use crate::db::ingest::{unpack_day, RollupDelta};
 
-/// One stored day of one ticket type and currency.
-#[derive(Debug, sqlx::FromRow)]
+/// One stored day of one ticket type and currency (read by position, the
+/// columns of [`days`]: hundreds of rows per report).
+#[derive(Debug)]
 pub struct DayRow {
     day_start: DateTime<Utc>,
     ticket_type_id: Uuid,
     currency: CurrencyCode,
     show_id: Uuid,
     figures: Vec<u8>,
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for DayRow {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            day_start: row.try_get(0)?,
+            ticket_type_id: row.try_get(1)?,
+            currency: row.try_get(2)?,
+            show_id: row.try_get(3)?,
+            figures: row.try_get(4)?,
+        })
+    }
 }
 
 impl DayRow {

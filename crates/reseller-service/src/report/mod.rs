@@ -215,13 +215,13 @@ async fn check_zone(conn: &mut PgConnection, tz: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// An instant, or a date taken as local midnight in `tz`.
-async fn bound(
-    conn: &mut PgConnection,
-    field: &str,
-    raw: &Option<String>,
-    tz: &str,
-) -> Result<DateTime<Utc>, ApiError> {
+/// A bound as given: an instant, or a date to be taken as local midnight.
+enum Bound {
+    Instant(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+fn parse_bound(field: &str, raw: &Option<String>) -> Result<Bound, ApiError> {
     let raw = raw
         .as_deref()
         .map(str::trim)
@@ -233,29 +233,64 @@ async fn bound(
                 "is required: an RFC 3339 instant or a YYYY-MM-DD date in tz",
             )
         })?;
-    let instant = if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        at.with_timezone(&Utc)
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        Ok(Bound::Instant(at.with_timezone(&Utc)))
     } else if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        sqlx::query_scalar("SELECT ($1::date)::timestamp AT TIME ZONE $2")
-            .bind(date)
-            .bind(tz)
-            .fetch_one(conn)
-            .await?
+        Ok(Bound::Date(date))
     } else {
-        return Err(invalid(
+        Err(invalid(
             field,
             "invalid",
             "must be an RFC 3339 instant or a YYYY-MM-DD date",
-        ));
-    };
-    if instant.minute() % 15 != 0 || instant.second() != 0 || instant.nanosecond() != 0 {
-        return Err(invalid(
-            field,
-            "misaligned",
-            "must fall on a 15-minute boundary (e.g. 10:00, 10:15, 10:30)",
-        ));
+        ))
     }
-    Ok(instant)
+}
+
+/// `from` and `to` as instants: dates are local midnights in `tz`, both
+/// asked of the database in one round trip.
+async fn bounds(
+    conn: &mut PgConnection,
+    q: &ReportQuery,
+    tz: &str,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let (from, to) = (parse_bound("from", &q.from)?, parse_bound("to", &q.to)?);
+    let date = |b: &Bound| match b {
+        Bound::Date(d) => Some(*d),
+        Bound::Instant(_) => None,
+    };
+    let midnights: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = if date(&from).is_some()
+        || date(&to).is_some()
+    {
+        sqlx::query_as(
+            "SELECT ($1::date)::timestamp AT TIME ZONE $3, ($2::date)::timestamp AT TIME ZONE $3",
+        )
+        .bind(date(&from))
+        .bind(date(&to))
+        .bind(tz)
+        .fetch_one(conn)
+        .await?
+    } else {
+        (None, None)
+    };
+    let instant = |field: &str, b: Bound, midnight: Option<DateTime<Utc>>| {
+        let at = match b {
+            Bound::Instant(at) => at,
+            Bound::Date(_) => midnight
+                .ok_or_else(|| invalid(field, "invalid", "is a date that has no midnight in tz"))?,
+        };
+        if at.minute() % 15 != 0 || at.second() != 0 || at.nanosecond() != 0 {
+            return Err(invalid(
+                field,
+                "misaligned",
+                "must fall on a 15-minute boundary (e.g. 10:00, 10:15, 10:30)",
+            ));
+        }
+        Ok(at)
+    };
+    Ok((
+        instant("from", from, midnights.0)?,
+        instant("to", to, midnights.1)?,
+    ))
 }
 
 impl ReportSpec {
@@ -319,8 +354,7 @@ impl ReportSpec {
                 ));
             }
         }
-        let from = bound(conn, "from", &q.from, &tz).await?;
-        let to = bound(conn, "to", &q.to, &tz).await?;
+        let (from, to) = bounds(conn, q, &tz).await?;
         if from >= to {
             return Err(invalid("to", "reversed_range", "must be after from"));
         }
