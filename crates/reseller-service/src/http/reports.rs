@@ -11,10 +11,8 @@ use platform::{http::extract::AppQuery, Problem};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Offset, Utc};
 use futures_util::TryStreamExt;
-
-use chrono::Offset;
 
 use super::{auth::AuthReseller, csv, stream};
 use crate::{
