@@ -48,7 +48,7 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let mut response = stream::response("text/csv; charset=utf-8", move |tx| async move {
-        if tx.send(Ok(header_line.into())).await.is_ok() {
+        if stream::send(&tx, header_line).await {
             produce(tx).await;
         }
     });
@@ -61,7 +61,8 @@ where
 }
 
 /// Sends rows from a database stream as CSV chunks of [`LINES_PER_CHUNK`]
-/// lines. `Ok(false)`: the client went away and the caller should stop.
+/// lines. `Ok(false)`: the client went away (or stopped reading) and the
+/// caller should stop.
 pub async fn pump<T, S>(
     mut rows: S,
     out: &Sender,
@@ -77,17 +78,13 @@ where
         line(&row, &mut chunk);
         lines += 1;
         if lines == LINES_PER_CHUNK {
-            if out
-                .send(Ok(std::mem::take(&mut chunk).into()))
-                .await
-                .is_err()
-            {
+            if !stream::send(out, std::mem::take(&mut chunk)).await {
                 return Ok(false);
             }
             lines = 0;
         }
     }
-    Ok(chunk.is_empty() || out.send(Ok(chunk.into())).await.is_ok())
+    Ok(chunk.is_empty() || stream::send(out, chunk).await)
 }
 
 #[cfg(test)]

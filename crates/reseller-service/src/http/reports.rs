@@ -77,8 +77,9 @@ pub async fn sales_report(
 /// A large report (hourly by ticket type: a row per hour and ticket type)
 /// sent as it is read: the corrections, offsets and totals are read first
 /// (an error there is still a problem answer), then the stored days stream
-/// in order and each day's rows go out as one chunk while the database
-/// sends the next. The chunks joined are `report_body`'s bytes.
+/// in order and each day's rows go out as one chunk as soon as the next
+/// day's first row arrives, so the client reads while the database still
+/// sends. The chunks joined are `report_body`'s bytes.
 async fn report_json_by_day(
     mut tx: crate::db::Tx,
     reseller_id: uuid::Uuid,
@@ -121,11 +122,7 @@ async fn report_json_by_day(
                 while let Some(d) = days.try_next().await? {
                     if day.first().is_some_and(|f| f.day_start() != d.day_start()) {
                         write_day(&mut day, &mut chunk, &mut writer);
-                        if out
-                            .send(Ok(std::mem::take(&mut chunk).into()))
-                            .await
-                            .is_err()
-                        {
+                        if !stream::send(&out, std::mem::take(&mut chunk)).await {
                             return Ok(false);
                         }
                     }
@@ -133,7 +130,7 @@ async fn report_json_by_day(
                 }
                 write_day(&mut day, &mut chunk, &mut writer);
                 writer.finish(&mut chunk, &totals);
-                Ok(out.send(Ok(chunk.into())).await.is_ok())
+                Ok(stream::send(&out, chunk).await)
             }
             .await;
             match result {

@@ -13,6 +13,11 @@ use tokio::sync::mpsc;
 /// Chunks waiting to be sent.
 const BUFFERED_CHUNKS: usize = 16;
 
+/// How long a chunk may wait for room in the channel: a client that stops
+/// reading but keeps its connection open gives back the database
+/// connection (and its transaction) the producer holds after this.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The sending half: the producer task pushes formatted chunks; a send that
 /// fails means the client went away and the producer should stop.
 pub type Sender = mpsc::Sender<Result<Bytes, std::io::Error>>;
@@ -36,6 +41,19 @@ where
     response
 }
 
+/// Sends one chunk; false when the client went away or stopped reading for
+/// [`SEND_TIMEOUT`], and the producer should stop.
+pub async fn send(out: &Sender, chunk: impl Into<Bytes>) -> bool {
+    send_within(out, chunk.into(), SEND_TIMEOUT).await
+}
+
+async fn send_within(out: &Sender, chunk: Bytes, limit: std::time::Duration) -> bool {
+    matches!(
+        tokio::time::timeout(limit, out.send(Ok(chunk))).await,
+        Ok(Ok(()))
+    )
+}
+
 /// Ends a stream that failed: logged, and the body is cut off (the client
 /// sees a truncated transfer, not a complete-looking answer).
 pub async fn fail(out: &Sender, what: &str, error: sqlx::Error) {
@@ -43,4 +61,22 @@ pub async fn fail(out: &Sender, what: &str, error: sqlx::Error) {
     let _ = out
         .send(Err(std::io::Error::other("the answer failed")))
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_send_gives_up_on_a_client_that_stops_reading_or_left() {
+        let (tx, mut rx) = mpsc::channel(1);
+        assert!(send_within(&tx, Bytes::from_static(b"a"), Duration::from_millis(50)).await);
+        // The channel is full and nobody reads: the producer is let go.
+        assert!(!send_within(&tx, Bytes::from_static(b"b"), Duration::from_millis(50)).await);
+        assert_eq!(rx.recv().await.unwrap().unwrap(), "a");
+        drop(rx);
+        assert!(!send(&tx, "c").await);
+    }
 }

@@ -122,8 +122,8 @@ impl std::fmt::Debug for Line {
 
 impl Line {
     const CAPACITY: usize = 640;
-    /// Longest channel written here (longer ones, or ones that
-    /// need escaping, go the piecewise way).
+    /// Longest bucket text or channel written here (a longer one, or a
+    /// channel that needs escaping, goes the piecewise way).
     const MAX_TEXT: usize = 64;
 
     fn new() -> Self {

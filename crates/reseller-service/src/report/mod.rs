@@ -247,21 +247,28 @@ fn parse_bound(field: &str, raw: &Option<String>) -> Result<Bound, ApiError> {
 }
 
 /// `from` and `to` as instants: dates are local midnights in `tz`, both
-/// asked of the database in one round trip.
+/// asked of the database in one round trip. Checked in order: `from` as
+/// given, then `to`, then the instants the dates turned into.
 async fn bounds(
     conn: &mut PgConnection,
     q: &ReportQuery,
     tz: &str,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let (from, to) = (parse_bound("from", &q.from)?, parse_bound("to", &q.to)?);
+    let from = parse_bound("from", &q.from)?;
+    if let Bound::Instant(at) = from {
+        aligned("from", at)?;
+    }
+    let to = parse_bound("to", &q.to)?;
+    if let Bound::Instant(at) = to {
+        aligned("to", at)?;
+    }
     let date = |b: &Bound| match b {
         Bound::Date(d) => Some(*d),
         Bound::Instant(_) => None,
     };
-    let midnights: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = if date(&from).is_some()
-        || date(&to).is_some()
-    {
-        sqlx::query_as(
+    let midnights: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        if date(&from).is_some() || date(&to).is_some() {
+            sqlx::query_as(
             "SELECT ($1::date)::timestamp AT TIME ZONE $3, ($2::date)::timestamp AT TIME ZONE $3",
         )
         .bind(date(&from))
@@ -269,28 +276,33 @@ async fn bounds(
         .bind(tz)
         .fetch_one(conn)
         .await?
-    } else {
-        (None, None)
-    };
-    let instant = |field: &str, b: Bound, midnight: Option<DateTime<Utc>>| {
-        let at = match b {
-            Bound::Instant(at) => at,
-            Bound::Date(_) => midnight
-                .ok_or_else(|| invalid(field, "invalid", "is a date that has no midnight in tz"))?,
+        } else {
+            (None, None)
         };
-        if at.minute() % 15 != 0 || at.second() != 0 || at.nanosecond() != 0 {
-            return Err(invalid(
-                field,
-                "misaligned",
-                "must fall on a 15-minute boundary (e.g. 10:00, 10:15, 10:30)",
-            ));
+    let instant = |field: &str, b: Bound, midnight: Option<DateTime<Utc>>| match b {
+        Bound::Instant(at) => Ok(at),
+        Bound::Date(_) => {
+            let at = midnight
+                .ok_or_else(|| invalid(field, "invalid", "is a date without a midnight in tz"))?;
+            aligned(field, at)
         }
-        Ok(at)
     };
     Ok((
         instant("from", from, midnights.0)?,
         instant("to", to, midnights.1)?,
     ))
+}
+
+/// `at` if it falls on a 15-minute boundary.
+fn aligned(field: &str, at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    if at.minute() % 15 != 0 || at.second() != 0 || at.nanosecond() != 0 {
+        return Err(invalid(
+            field,
+            "misaligned",
+            "must fall on a 15-minute boundary (e.g. 10:00, 10:15, 10:30)",
+        ));
+    }
+    Ok(at)
 }
 
 impl ReportSpec {
