@@ -145,7 +145,11 @@ async fn bad_report_parameters_are_clear_400s() {
         ),
         // `from` is checked whole before `to` is read.
         ("from=2026-11-01T10:07:00Z", "from", "misaligned"),
-        ("from=2026-11-01&to=2026-11-02T10:07:00Z", "to", "misaligned"),
+        (
+            "from=2026-11-01&to=2026-11-02T10:07:00Z",
+            "to",
+            "misaligned",
+        ),
         (
             "from=2026-11-01&to=2026-11-02&tz=Mars/Olympus",
             "tz",
