@@ -80,10 +80,12 @@ pub fn day_rows(day: &mut [DayRow], spec: &ReportSpec, rows: &mut Vec<ReportRow>
     let by_show = spec.by_show;
     let keys = |d: &DayRow| (by_show.then_some(d.show_id), d.ticket_type_id, d.currency);
     day.sort_unstable_by_key(keys);
+    let Some(day_start) = day.first().map(|d| d.day_start) else {
+        return;
+    };
     let hours: Vec<_> = day.iter().map(|d| unpack_day(&d.figures)).collect();
     for h in 0..24 {
-        let Some(d0) = day.first() else { return };
-        let at = d0.day_start + Duration::hours(h as i64);
+        let at = day_start + Duration::hours(h as i64);
         if at < spec.from || at >= spec.to {
             continue;
         }

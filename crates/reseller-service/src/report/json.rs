@@ -75,8 +75,7 @@ impl Rows {
 
     /// Writes `],"totals":[...]}`.
     pub fn finish(self, out: &mut Vec<u8>, totals: &[ReportRow]) {
-        out.extend_from_slice(b"],\"totals\":");
-        out.push(b'[');
+        out.extend_from_slice(b"],\"totals\":[");
         let mut totals_writer = Self {
             first: true,
             ..self
