@@ -372,8 +372,11 @@ pub async fn add_hourly(
 /// is 00:00-01:00 UTC).
 pub type DayHours = [RollupDelta; 24];
 
-/// Bytes of a packed day: 24 hours x 5 figures x 8 (see the migration).
-pub const DAY_BYTES: usize = 24 * 5 * 8;
+/// Bytes of a packed hour: 5 figures x 8.
+const HOUR_BYTES: usize = 5 * 8;
+
+/// Bytes of a packed day: 24 hours (see the migration).
+pub const DAY_BYTES: usize = 24 * HOUR_BYTES;
 
 /// `hours` packed as stored (hour-major, big-endian).
 pub fn pack_day(hours: &DayHours) -> Vec<u8> {
@@ -395,25 +398,29 @@ pub fn pack_day(hours: &DayHours) -> Vec<u8> {
 /// A stored day unpacked; a value of the wrong size reads as zeros (the
 /// table's check constraint rules it out).
 pub fn unpack_day(bytes: &[u8]) -> DayHours {
-    let mut hours = [RollupDelta::default(); 24];
-    if bytes.len() != DAY_BYTES {
-        return hours;
-    }
+    std::array::from_fn(|h| unpack_hour(bytes, h))
+}
+
+/// Hour `h` (0..24) of a stored day, as [`unpack_day`] reads it.
+pub fn unpack_hour(bytes: &[u8], h: usize) -> RollupDelta {
+    let Some(hour) = bytes
+        .get(h * HOUR_BYTES..(h + 1) * HOUR_BYTES)
+        .filter(|_| bytes.len() == DAY_BYTES)
+    else {
+        return RollupDelta::default();
+    };
     let value = |i: usize| {
         let mut b = [0u8; 8];
-        b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+        b.copy_from_slice(&hour[i * 8..i * 8 + 8]);
         i64::from_be_bytes(b)
     };
-    for (h, hour) in hours.iter_mut().enumerate() {
-        *hour = RollupDelta {
-            paid_orders: value(h * 5),
-            tickets_sold: value(h * 5 + 1),
-            gross_minor: value(h * 5 + 2),
-            refunded_tickets: value(h * 5 + 3),
-            refunded_minor: value(h * 5 + 4),
-        };
+    RollupDelta {
+        paid_orders: value(0),
+        tickets_sold: value(1),
+        gross_minor: value(2),
+        refunded_tickets: value(3),
+        refunded_minor: value(4),
     }
-    hours
 }
 
 /// Adds whole days of hourly deltas to `sales_hours_by_ticket_type`
@@ -842,5 +849,7 @@ mod tests {
         assert_eq!(packed[48..56], (-1i64).to_be_bytes());
         assert_eq!(unpack_day(&packed), hours);
         assert_eq!(unpack_day(&packed[1..]), [RollupDelta::default(); 24]);
+        assert_eq!(unpack_hour(&packed, 23), hours[23]);
+        assert_eq!(unpack_hour(&packed, 24), RollupDelta::default());
     }
 }

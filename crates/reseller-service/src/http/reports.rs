@@ -77,9 +77,10 @@ pub async fn sales_report(
 /// A large report (hourly by ticket type: a row per hour and ticket type)
 /// sent as it is read: the corrections, offsets and totals are read first
 /// (an error there is still a problem answer), then the stored days stream
-/// in order and each day's rows go out as one chunk as soon as the next
-/// day's first row arrives, so the client reads while the database still
-/// sends. The chunks joined are `report_body`'s bytes.
+/// in order; once a day is complete (the next day's first row arrived) its
+/// rows are written out in chunks of [`stream::CHUNK_BYTES`], so the client
+/// reads while the database still sends. The chunks joined are
+/// `report_body`'s bytes.
 async fn report_json_by_day(
     mut tx: crate::db::Tx,
     reseller_id: uuid::Uuid,
@@ -95,40 +96,46 @@ async fn report_json_by_day(
     Ok(stream::response(
         "application/json",
         move |out| async move {
-            // One stored day's report rows, corrected and with their offsets
-            // (the range's hours are whole UTC hours from `from`).
-            let write_day = |day: &mut Vec<hours::DayRow>,
-                             chunk: &mut Vec<u8>,
-                             writer: &mut report::json::Rows| {
-                let mut rows = Vec::with_capacity(day.len() * 24);
-                hours::day_rows(day, &spec, &mut rows);
-                day.clear();
-                let from = spec.from.timestamp();
-                for row in &mut rows {
-                    repeats.correct_row(row);
-                    row.utc_offset_s = row.bucket_start.and_then(|b| {
-                        let hour = usize::try_from((b.timestamp() - from) / 3600).ok()?;
-                        offsets.get(hour).copied()
-                    });
-                }
-                chunk.reserve(rows.len() * 260);
-                writer.write(chunk, &rows);
-            };
             let result: Result<bool, sqlx::Error> = async {
                 let mut days = std::pin::pin!(hours::days(&mut tx, &spec, reseller_id));
-                let mut chunk = Vec::new();
+                let mut chunk = stream::chunk();
                 let mut writer = report::json::Rows::start(&mut chunk);
                 let mut day: Vec<hours::DayRow> = Vec::new();
-                while let Some(d) = days.try_next().await? {
-                    if day.first().is_some_and(|f| f.day_start() != d.day_start()) {
-                        write_day(&mut day, &mut chunk, &mut writer);
-                        if !stream::send(&out, std::mem::take(&mut chunk)).await {
-                            return Ok(false);
+                let from = spec.from.timestamp();
+                loop {
+                    let next = days.try_next().await?;
+                    let day_done = match (&next, day.first()) {
+                        (_, None) => false,
+                        (None, Some(_)) => true,
+                        (Some(d), Some(first)) => d.day_start() != first.day_start(),
+                    };
+                    if day_done {
+                        // The day's rows, corrected and with their offsets
+                        // (the range's hours are whole UTC hours from `from`).
+                        for mut row in hours::day_rows(&mut day, &spec) {
+                            repeats.correct_row(&mut row);
+                            row.utc_offset_s = row.bucket_start.and_then(|b| {
+                                let hour = usize::try_from((b.timestamp() - from) / 3600).ok()?;
+                                offsets.get(hour).copied()
+                            });
+                            writer.write(&mut chunk, std::slice::from_ref(&row));
+                            if stream::is_full(&chunk)
+                                && !stream::send(
+                                    &out,
+                                    std::mem::replace(&mut chunk, stream::chunk()),
+                                )
+                                .await
+                            {
+                                return Ok(false);
+                            }
                         }
+                        day.clear();
                     }
-                    day.push(d);
+                    match next {
+                        Some(d) => day.push(d),
+                        None => break,
+                    }
                 }
-                write_day(&mut day, &mut chunk, &mut writer);
                 writer.finish(&mut chunk, &totals);
                 Ok(stream::send(&out, chunk).await)
             }

@@ -13,6 +13,26 @@ use tokio::sync::mpsc;
 /// Chunks waiting to be sent.
 const BUFFERED_CHUNKS: usize = 16;
 
+/// The size from which a chunk is sent. Chunks are allocated with a little
+/// more room (a row written whole never makes one grow) and stay below the
+/// allocator's mmap threshold (128 KiB), so freed chunks are mostly reused:
+/// with a chunk per stored day (~500 KB each) page faults on fresh mappings
+/// were a sixth of the service's CPU for a large report.
+pub const CHUNK_BYTES: usize = 60 * 1024;
+
+/// Room for the row or line that crosses [`CHUNK_BYTES`].
+const CHUNK_ROOM: usize = 4 * 1024;
+
+/// An empty chunk.
+pub fn chunk() -> Vec<u8> {
+    Vec::with_capacity(CHUNK_BYTES + CHUNK_ROOM)
+}
+
+/// Whether `chunk` should be sent now.
+pub fn is_full(chunk: &[u8]) -> bool {
+    chunk.len() >= CHUNK_BYTES
+}
+
 /// How long a chunk may wait for room in the channel: a client that stops
 /// reading but keeps its connection open gives back the database
 /// connection (and its transaction) the producer holds after this.

@@ -13,7 +13,7 @@ use sqlx::{postgres::PgRow, PgConnection, Row};
 use uuid::Uuid;
 
 use super::{CurrencyCode, Granularity, ReportRow, ReportSpec, Source};
-use crate::db::ingest::{unpack_day, RollupDelta};
+use crate::db::ingest::{unpack_day, unpack_hour, RollupDelta};
 
 /// One stored day of one ticket type and currency (read by position, the
 /// columns of [`days`]: hundreds of rows per report).
@@ -74,34 +74,33 @@ pub fn days<'c>(
 }
 
 /// With [`one_row_per_stored_hour`]: the report rows of `day`, the stored
-/// rows of one `day_start`, appended to `rows` in report order (hour, show
-/// when grouped by it, ticket type, currency); `utc_offset_s` unset.
-pub fn day_rows(day: &mut [DayRow], spec: &ReportSpec, rows: &mut Vec<ReportRow>) {
+/// rows of one `day_start`, in report order (hour, show when grouped by it,
+/// ticket type, currency); `utc_offset_s` unset. Made as they are read, not
+/// collected: a day of a large catalog has thousands.
+pub fn day_rows<'a>(
+    day: &'a mut [DayRow],
+    spec: &'a ReportSpec,
+) -> impl Iterator<Item = ReportRow> + Send + 'a {
     let by_show = spec.by_show;
-    let keys = |d: &DayRow| (by_show.then_some(d.show_id), d.ticket_type_id, d.currency);
-    day.sort_unstable_by_key(keys);
-    let Some(day_start) = day.first().map(|d| d.day_start) else {
-        return;
-    };
-    let hours: Vec<_> = day.iter().map(|d| unpack_day(&d.figures)).collect();
-    for h in 0..24 {
-        let at = day_start + Duration::hours(h as i64);
-        if at < spec.from || at >= spec.to {
-            continue;
-        }
-        for (d, figures) in day.iter().zip(&hours) {
-            let show_id = by_show.then_some(d.show_id);
-            if let Some(row) = row(
-                Some(at),
-                show_id,
-                Some(d.ticket_type_id),
-                d.currency,
-                &figures[h],
-            ) {
-                rows.push(row);
-            }
-        }
-    }
+    day.sort_unstable_by_key(|d| (by_show.then_some(d.show_id), d.ticket_type_id, d.currency));
+    let day: &'a [DayRow] = day;
+    let day_start = day.first().map(|d| d.day_start);
+    (0..24)
+        .filter_map(move |h| {
+            let at = day_start? + Duration::hours(h as i64);
+            (at >= spec.from && at < spec.to).then_some((h, at))
+        })
+        .flat_map(move |(h, at)| {
+            day.iter().filter_map(move |d| {
+                row(
+                    Some(at),
+                    by_show.then_some(d.show_id),
+                    Some(d.ticket_type_id),
+                    d.currency,
+                    &unpack_hour(&d.figures, h),
+                )
+            })
+        })
 }
 
 /// The report's rows, ordered by bucket, show (when grouped by it), ticket
@@ -116,7 +115,7 @@ pub async fn rows(
     if one_row_per_stored_hour(spec) {
         let mut rows = Vec::with_capacity(days.len() * 24);
         for day in days.chunk_by_mut(|a, b| a.day_start == b.day_start) {
-            day_rows(day, spec, &mut rows);
+            rows.extend(day_rows(day, spec));
         }
         return Ok(rows);
     }

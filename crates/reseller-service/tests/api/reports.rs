@@ -418,3 +418,94 @@ async fn hourly_and_quarter_hour_rollups_give_the_same_report() {
     assert_eq!(hourly["totals"][0]["tickets_sold"], 4, "{hourly}");
     assert_eq!(hourly["totals"][0]["refunded_tickets"], 1, "{hourly}");
 }
+
+/// A report large enough to leave in several chunks (hourly by ticket type,
+/// streamed one stored day at a time): every row arrives, in order, with
+/// its local offset, the totals close it, and the CSV has the same rows.
+#[tokio::test]
+async fn a_large_hourly_report_by_ticket_type_arrives_whole_and_in_order() {
+    let app = TestApp::spawn().await;
+    let c = catalog(&app, "Large").await;
+    let day = (Utc::now() - Duration::days(20))
+        .duration_trunc(Duration::days(1))
+        .unwrap();
+    const HOURS: i64 = 14 * 24;
+    let quantity = |h: i64, k: usize| 1 + (h + k as i64) % 3;
+    let events: Vec<Value> = (0..HOURS)
+        .map(|h| {
+            let mut e = event(&c, "order.paid", &Uuid::new_v4().to_string(), 1);
+            e["lines"] = json!(c
+                .ticket_types
+                .iter()
+                .enumerate()
+                .map(|(k, tt)| json!({ "ticket_type_id": tt, "quantity": quantity(h, k), "unit_price_minor": 150000 }))
+                .collect::<Vec<_>>());
+            at(&mut e, day + Duration::hours(h) + Duration::minutes(10));
+            e
+        })
+        .collect();
+    for batch in events.chunks(100) {
+        let body = post_batch(&app, batch).await.json();
+        assert_eq!(body["accepted"], batch.len(), "{body}");
+    }
+
+    let query = format!(
+        "/v1/reports/sales?from={}&to={}&tz=Asia/Jakarta&granularity=hour&group_by=ticket_type",
+        day.format("%Y-%m-%d"),
+        (day + Duration::days(15)).format("%Y-%m-%d")
+    );
+    let r = app
+        .call(TestRequest::get(&query).bearer(&c.reseller.key))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Chunks are sent from 60 KiB: this answer spans three or more.
+    assert!(r.text().len() > 2 * 60 * 1024, "{}", r.text().len());
+    let report = r.json();
+    let rows = report["rows"].as_array().unwrap();
+    let mut tts = c.ticket_types.clone();
+    tts.sort();
+    assert_eq!(rows.len() as i64, HOURS * tts.len() as i64);
+    for (i, row) in rows.iter().enumerate() {
+        let (h, k) = (i as i64 / tts.len() as i64, i % tts.len());
+        let at = (day + Duration::hours(h))
+            .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+            .to_rfc3339();
+        assert_eq!(row["bucket_start"], at, "row {i}: {row}");
+        assert_eq!(row["ticket_type_id"], tts[k], "row {i}: {row}");
+        let original = c.ticket_types.iter().position(|t| *t == tts[k]).unwrap();
+        let q = quantity(h, original);
+        assert_eq!(row["paid_orders"], 1, "row {i}: {row}");
+        assert_eq!(row["tickets_sold"], q, "row {i}: {row}");
+        assert_eq!(row["gross_minor"], q * 150000, "row {i}: {row}");
+        assert_eq!(row["net_minor"], q * 150000, "row {i}: {row}");
+    }
+    let tickets: i64 = (0..HOURS)
+        .flat_map(|h| (0..tts.len()).map(move |k| quantity(h, k)))
+        .sum();
+    assert_eq!(
+        report["totals"][0]["paid_orders"], HOURS,
+        "{}",
+        report["totals"]
+    );
+    assert_eq!(report["totals"][0]["tickets_sold"], tickets);
+
+    let csv = app
+        .call(
+            TestRequest::get(&query)
+                .bearer(&c.reseller.key)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines = csv_rows(&csv.text());
+    assert_eq!(lines.len(), rows.len() + 1);
+    for (line, row) in lines[1..].iter().zip(rows) {
+        for (name, field) in lines[0].iter().zip(line) {
+            let json = match &row[name.as_str()] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(*field, json, "{name}: {line:?} vs {row}");
+        }
+    }
+}
