@@ -40,6 +40,12 @@ impl Latency {
 
 /// A GET with the reseller's key, timed `queries` times after the warm-ups;
 /// every answer must be 200. Returns the latencies and the last body.
+///
+/// The body is read chunk by chunk into one buffer kept from request to
+/// request: collecting each answer into a fresh buffer that doubles as it
+/// grows (`Response::bytes`) cost the client about 2.5 ms of copies and page
+/// faults per 4 MB report, inside the timed window and on the cores the
+/// service shares.
 pub async fn time_get(
     client: &reqwest::Client,
     url: &str,
@@ -47,32 +53,37 @@ pub async fn time_get(
     queries: usize,
 ) -> Result<(Vec<f64>, String), String> {
     let mut samples = Vec::with_capacity(queries);
-    let mut last = String::new();
+    let mut body = Vec::new();
     for i in 0..WARM_UPS + queries {
         let started = Instant::now();
-        let response = client
+        let mut response = client
             .get(url)
             .bearer_auth(api_key)
             .send()
             .await
             .map_err(|e| format!("GET {url}: {e}"))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
+        body.clear();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| format!("GET {url}: reading the answer: {e}"))?;
+            .map_err(|e| format!("GET {url}: reading the answer: {e}"))?
+        {
+            body.extend_from_slice(&chunk);
+        }
         // Timed to the last byte received; decoding it is the client's cost.
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        let body = String::from_utf8_lossy(&bytes).into_owned();
-        if status != reqwest::StatusCode::OK {
-            return Err(format!("GET {url} answered {status}: {}", clip(&body)));
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(format!(
+                "GET {url} answered {}: {}",
+                response.status(),
+                clip(&String::from_utf8_lossy(&body))
+            ));
         }
         if i >= WARM_UPS {
             samples.push(elapsed);
         }
-        last = body;
     }
-    Ok((samples, last))
+    Ok((samples, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// The two reports measured.
