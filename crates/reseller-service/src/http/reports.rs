@@ -120,7 +120,7 @@ async fn report_json_by_day(
                             });
                             writer.write(&mut chunk, std::slice::from_ref(&row));
                             if stream::is_full(&chunk)
-                                && !stream::send(
+                                && !stream::send_chunk(
                                     &out,
                                     std::mem::replace(&mut chunk, stream::chunk()),
                                 )
@@ -137,7 +137,7 @@ async fn report_json_by_day(
                     }
                 }
                 writer.finish(&mut chunk, &totals);
-                Ok(stream::send(&out, chunk).await)
+                Ok(stream::send_chunk(&out, chunk).await)
             }
             .await;
             match result {
