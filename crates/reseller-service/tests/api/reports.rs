@@ -23,6 +23,20 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `uri` asked for as CSV: a 200 of `text/csv`, parsed.
+async fn csv_of(app: &TestApp, key: &str, uri: &str) -> Vec<Vec<String>> {
+    let csv = app
+        .call(
+            TestRequest::get(uri)
+                .bearer(key)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    csv_rows(&csv.text())
+}
+
 #[tokio::test]
 async fn a_daily_report_sums_paid_and_refunded_lines_and_counts_orders_once() {
     let app = TestApp::spawn().await;
@@ -88,16 +102,7 @@ async fn a_daily_report_sums_paid_and_refunded_lines_and_counts_orders_once() {
     assert_eq!(by_tt["totals"][0]["paid_orders"], 1);
 
     // CSV: the same rows, with a header.
-    let csv = app
-        .call(
-            TestRequest::get(&uri)
-                .bearer(&c.reseller.key)
-                .header("accept", "text/csv"),
-        )
-        .await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
-    let lines = csv_rows(&csv.text());
+    let lines = csv_of(&app, &c.reseller.key, &uri).await;
     assert_eq!(
         lines[0],
         [
@@ -489,15 +494,7 @@ async fn a_large_hourly_report_by_ticket_type_arrives_whole_and_in_order() {
     );
     assert_eq!(report["totals"][0]["tickets_sold"], tickets);
 
-    let csv = app
-        .call(
-            TestRequest::get(&query)
-                .bearer(&c.reseller.key)
-                .header("accept", "text/csv"),
-        )
-        .await;
-    assert_eq!(csv.status, StatusCode::OK);
-    let lines = csv_rows(&csv.text());
+    let lines = csv_of(&app, &c.reseller.key, &query).await;
     assert_eq!(lines.len(), rows.len() + 1);
     for (line, row) in lines[1..].iter().zip(rows) {
         for (name, field) in lines[0].iter().zip(line) {
