@@ -30,6 +30,15 @@ pub async fn tenant(pool: &PgPool, reseller_id: Uuid) -> Result<Tx, sqlx::Error>
     platform::metrics::waiting_for_connection(pool.begin_with(begin)).await
 }
 
+/// Ends a transaction that only read. Dropped, its `ROLLBACK` is queued
+/// and goes out with the check the pool makes of every connection coming
+/// back, off the request's path: a `COMMIT` was one more round trip before
+/// the answer (or, for a streamed one, before its end). Ending a read-only
+/// transaction either way leaves the same database.
+pub fn end_read(tx: Tx) {
+    drop(tx);
+}
+
 /// A transaction that sees every tenant's rows (one round trip too).
 pub async fn platform(pool: &PgPool) -> Result<Tx, sqlx::Error> {
     platform::metrics::waiting_for_connection(

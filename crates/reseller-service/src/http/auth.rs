@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for AuthReseller {
         let hash = key_hash(&key);
         let mut tx = db::platform(state.db.pool()).await?;
         let credential = db::api_keys::credential(&mut tx, &hash).await?;
-        tx.commit().await?;
+        db::end_read(tx);
         let credential = credential
             .filter(|c| {
                 c.key_hash

@@ -120,7 +120,7 @@ pub async fn list_orders(
     }
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
     let rows = db_orders::list(&mut tx, auth.reseller_id, &filter, limit).await?;
-    tx.commit().await?;
+    crate::db::end_read(tx);
     Ok(Json(Page::from_rows(rows, limit, encode_cursor)).into_response())
 }
 
@@ -168,9 +168,8 @@ fn orders_csv(state: AppState, reseller_id: Uuid, filter: OrderFilter) -> Respon
                     .bind(filter.before.map(|(at, _)| at))
                     .bind(filter.before.map(|(_, id)| id))
                     .fetch(&mut *tx);
-                if csv::pump(rows, &out, order_csv_line).await? {
-                    tx.commit().await?;
-                }
+                csv::pump(rows, &out, order_csv_line).await?;
+                crate::db::end_read(tx);
                 Ok(())
             }
             .await;
@@ -247,6 +246,6 @@ pub async fn get_order(
     let detail = OrderDetail::load(&mut tx, auth.reseller_id, order_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
+    crate::db::end_read(tx);
     Ok(Json(detail))
 }

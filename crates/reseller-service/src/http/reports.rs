@@ -61,7 +61,7 @@ pub async fn sales_report(
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
     let spec = ReportSpec::parse(&mut tx, &q).await?;
     if csv::wanted(&headers) {
-        tx.commit().await?;
+        crate::db::end_read(tx);
         return Ok(report_csv(state, auth.reseller_id, spec));
     }
     if hours::one_row_per_stored_hour(&spec) {
@@ -69,7 +69,7 @@ pub async fn sales_report(
     }
     let (rows, totals) =
         report::read::rows_and_totals(&mut tx, &spec, auth.reseller_id, true).await?;
-    tx.commit().await?;
+    crate::db::end_read(tx);
     let body = report::json::report_body(&rows, &totals);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
@@ -140,14 +140,9 @@ async fn report_json_by_day(
                 Ok(stream::send_chunk(&out, chunk).await)
             }
             .await;
-            match result {
-                Ok(true) => {
-                    if let Err(error) = tx.commit().await {
-                        tracing::warn!(%error, "sales report: commit after the answer failed");
-                    }
-                }
-                Ok(false) => {}
-                Err(error) => stream::fail(&out, "sales report", error).await,
+            crate::db::end_read(tx);
+            if let Err(error) = result {
+                stream::fail(&out, "sales report", error).await;
             }
         },
     ))
@@ -170,9 +165,8 @@ fn report_csv(state: AppState, reseller_id: uuid::Uuid, spec: ReportSpec) -> Res
                     chunk.push_str(&spec.csv_line(&row));
                 }
             };
-            if csv::pump(rows, &out, line).await? {
-                tx.commit().await?;
-            }
+            csv::pump(rows, &out, line).await?;
+            crate::db::end_read(tx);
             Ok(())
         }
         .await;
@@ -207,7 +201,7 @@ pub async fn sales_chart(
     let mut tx = state.reads.tenant(auth.reseller_id).await?;
     let spec = ReportSpec::parse(&mut tx, &q).await?;
     let (rows, _) = report::read::rows_and_totals(&mut tx, &spec, auth.reseller_id, false).await?;
-    tx.commit().await?;
+    crate::db::end_read(tx);
     if spec.granularity == Granularity::None {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
